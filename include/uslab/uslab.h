@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uslab/uslab.h - what a userspace slab allocator adds to the kernel's API:
+ * the /proc files as strings, giving memory back to the OS, options, and
+ * test hooks.  Includes <uslab/slab.h>.
+ */
+#ifndef USLAB_USLAB_H
+#define USLAB_USLAB_H
+
+#include <uslab/slab.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define USLAB_VERSION_MAJOR 0
+#define USLAB_VERSION_MINOR 1
+#define USLAB_VERSION_PATCH 0
+
+/**
+ * uslab_slabinfo - the /proc/slabinfo (version 2.1) text.
+ *
+ * snprintf's contract: returns the full length of the text, writes at most
+ * @size - 1 bytes and a terminating NUL; uslab_slabinfo(NULL, 0) asks for
+ * the length.  The text is a snapshot: counts of objects cached by other
+ * threads are approximate, as in the kernel.
+ */
+USLAB_API size_t uslab_slabinfo(char *buf, size_t size);
+
+/**
+ * uslab_buddyinfo - the /proc/buddyinfo text: one line per node,
+ * "Node 0, zone   Normal" and the number of free blocks of each order
+ * 0..MAX_ORDER.  snprintf's contract as uslab_slabinfo().
+ */
+USLAB_API size_t uslab_buddyinfo(char *buf, size_t size);
+
+/**
+ * uslab_trim - shrink every cache and give every free page to the OS.
+ * Returns the number of bytes released to the OS by this call.
+ */
+USLAB_API size_t uslab_trim(void);
+
+/**
+ * struct uslab_page_stats - the page allocator's counters, in pages.
+ */
+struct uslab_page_stats {
+	size_t reserved;	/* address space reserved in arenas */
+	size_t managed;		/* pages handed to the buddy lists so far */
+	size_t free;		/* pages in the free lists */
+	size_t free_dirty;	/* of those, pages still backed by memory */
+	size_t allocated;	/* pages handed out (including slabs) */
+	size_t direct_mapped;	/* pages in direct mappings above MAX_ORDER */
+	size_t released;	/* pages ever given back with madvise */
+	unsigned int nr_arenas;
+	unsigned int nr_nodes;
+};
+
+USLAB_API void uslab_page_stats(struct uslab_page_stats *st);
+
+/*
+ * Options.  Each is read once, at initialisation, from the environment
+ * variable of the same name in capitals with a USLAB_ prefix (for example
+ * USLAB_SLAB_NOMERGE=1, USLAB_PAGE_RETAIN_MB=64); see docs/options.md.
+ * uslab_option_get() returns the value in force, or -1 for a name that is
+ * not an option.  uslab_option_set() changes one before initialisation and
+ * returns 0, or -1 (unknown name, value out of range, or too late).
+ */
+USLAB_API long uslab_option_get(const char *name);
+USLAB_API int uslab_option_set(const char *name, long value);
+
+/**
+ * uslab_error_count - reports of bad input made so far (bad frees, wrong
+ * caches, objects left on destroy, ...).
+ */
+USLAB_API unsigned long uslab_error_count(void);
+
+/**
+ * uslab_set_report_hook - tests of bad input: when a hook is set, a
+ * BUG-class report calls it instead of aborting, and the library goes on
+ * without touching the bad object.  NULL restores aborting.  The report is
+ * still written to stderr unless @quiet.
+ */
+typedef void (*uslab_report_hook_t)(const char *what);
+USLAB_API void uslab_set_report_hook(uslab_report_hook_t hook, int quiet);
+
+/**
+ * uslab_thread_exit - give this thread's cached objects back now.  Called
+ * by itself when a thread exits; useful before a thread parks for good.
+ */
+USLAB_API void uslab_thread_exit(void);
+
+/** uslab_owns - whether @p lies in memory uslab manages. */
+USLAB_API int uslab_owns(const void *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USLAB_USLAB_H */

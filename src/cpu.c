@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cpu.c - per-thread cpu areas (see cpu.h for the model).
+ *
+ * Lifetime of an area: mapped by cpu_attach() on the thread's first slow
+ * path, listed on `threads`, given back by the pthread key destructor when
+ * the thread exits (its slots are flushed first, so no object is lost),
+ * and dropped in a forked child for every thread that did not survive the
+ * fork.  Attaching may re-enter the allocator (pthread_setspecific can
+ * call calloc, and uslab may be calloc): the re-entered call sees
+ * `attaching` and is served without a cpu area.
+ */
+#define _GNU_SOURCE
+#include "cpu.h"
+
+#include <unistd.h>
+#include <sys/mman.h>
+
+struct uslab_thread {
+	struct list_head list;
+	pid_t tid;
+};
+
+char cpu_dummy_area[CPU_AREA_SIZE] __attribute__((aligned(4096)));
+__thread char *uslab_cpu_area __attribute__((tls_model("initial-exec"))) = cpu_dummy_area;
+static __thread int attaching __attribute__((tls_model("initial-exec")));
+static __thread int detached __attribute__((tls_model("initial-exec")));
+
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct list_head threads = LIST_HEAD_INIT(threads);
+static void (*cpu_flush_area)(char *area);
+static pthread_key_t cpu_key;
+static bool cpu_key_ready;
+
+/* Slot 0 is every area's thread header; caches use 1..CPU_SLOTS_MAX-1. */
+static unsigned long slot_map[CPU_SLOTS_MAX / 64] = { 1 };
+
+int cpu_slot_alloc(void)
+{
+	for (unsigned int w = 0; w < ARRAY_SIZE(slot_map); w++) {
+		if (slot_map[w] == ~0UL)
+			continue;
+		unsigned int bit = (unsigned int)__builtin_ctzl(~slot_map[w]);
+
+		slot_map[w] |= 1UL << bit;
+		return (int)(w * 64 + bit);
+	}
+	return -1;
+}
+
+void cpu_slot_free(int slot)
+{
+	slot_map[slot / 64] &= ~(1UL << (slot % 64));
+}
+
+static void cpu_exit(void *arg)
+{
+	(void)arg;
+	cpu_detach_self();
+}
+
+/* Give this thread's cached objects back now; later calls run slot-less. */
+void cpu_detach_self(void)
+{
+	char *area = uslab_cpu_area;
+	struct uslab_thread *t = (struct uslab_thread *)area;
+
+	if (area == cpu_dummy_area)
+		return;
+	detached = 1;
+	cpu_flush_area(area);
+	pthread_mutex_lock(&threads_lock);
+	list_del(&t->list);
+	pthread_mutex_unlock(&threads_lock);
+	uslab_cpu_area = cpu_dummy_area;
+	if (cpu_key_ready)
+		pthread_setspecific(cpu_key, NULL);
+	os_unmap(area, CPU_AREA_SIZE);
+}
+
+int cpu_attach(void)
+{
+	struct uslab_thread *t;
+	char *area;
+
+	if (attaching || detached || !cpu_flush_area)
+		return -1;
+	attaching = 1;
+	area = os_map(CPU_AREA_SIZE);
+	if (!area) {
+		attaching = 0;
+		return -1;
+	}
+	t = (struct uslab_thread *)area;
+	t->tid = gettid();
+	pthread_mutex_lock(&threads_lock);
+	list_add(&t->list, &threads);
+	pthread_mutex_unlock(&threads_lock);
+	uslab_cpu_area = area;
+	if (cpu_key_ready)
+		pthread_setspecific(cpu_key, area);
+	attaching = 0;
+	return 0;
+}
+
+void cpu_init(void (*flush)(char *area))
+{
+	cpu_flush_area = flush;
+	/* A stray write through the dummy area must fault, not corrupt. */
+	mprotect(cpu_dummy_area, CPU_AREA_SIZE, PROT_READ);
+}
+
+/*
+ * cpu_register_exit - create the key whose destructor flushes an exiting
+ * thread's area.  Called once the allocator is up, since creating and
+ * setting the key may allocate.
+ */
+void cpu_register_exit(void)
+{
+	if (pthread_key_create(&cpu_key, cpu_exit))
+		return;
+	cpu_key_ready = true;
+	if (cpu_attached())
+		pthread_setspecific(cpu_key, uslab_cpu_area);
+}
+
+void cpu_for_each_area(void (*fn)(char *area, void *arg), void *arg)
+{
+	struct uslab_thread *t;
+
+	pthread_mutex_lock(&threads_lock);
+	list_for_each_entry(t, &threads, list)
+		fn((char *)t, arg);
+	pthread_mutex_unlock(&threads_lock);
+}
+
+void cpu_fork_prepare(void)
+{
+	pthread_mutex_lock(&threads_lock);
+}
+
+void cpu_fork_parent(void)
+{
+	pthread_mutex_unlock(&threads_lock);
+}
+
+/*
+ * In the child only the forking thread lives on: flush every other area
+ * back into the caches, so the objects those threads had cached are not
+ * lost to the child, and unmap them.
+ */
+void cpu_fork_child(void)
+{
+	struct uslab_thread *t, *tmp;
+	char *self = uslab_cpu_area;
+
+	pthread_mutex_init(&threads_lock, NULL);
+	list_for_each_entry_safe(t, tmp, &threads, list) {
+		if ((char *)t == self) {
+			t->tid = gettid();
+			continue;
+		}
+		cpu_flush_area((char *)t);
+		list_del(&t->list);
+		os_unmap(t, CPU_AREA_SIZE);
+	}
+}

@@ -1,0 +1,709 @@
+// SPDX-License-Identifier: MIT
+/*
+ * page_alloc.c - the buddy page allocator the slabs stand on.
+ *
+ * 1. Overview.  Memory is handed out in blocks of 2^order pages, order
+ *    0..MAX_ORDER, each naturally aligned to its size.  A zone per node
+ *    keeps free_area[order], a list of free blocks of that order.  An
+ *    allocation takes the smallest free block that fits and splits it,
+ *    giving the unused halves back to the lower lists (expand); a free
+ *    merges the block with its buddy (the block whose index differs in bit
+ *    @order) for as long as the buddy is free and of the same order.
+ *
+ * 2. Arenas.  A zone grows by arenas of 1 GiB of reserved address space
+ *    (see page_alloc.h for their layout).  A new arena's MAX_ORDER blocks
+ *    are not put on the free list at once: the zone carves them one at a
+ *    time from the arena's "fresh" mark, so untouched address space never
+ *    costs a page of metadata.  Carving commits the block; the struct page
+ *    array is committed with the arena and backed as it is written.
+ *
+ * 3. Giving memory back.  Free blocks are either clean (known not to be
+ *    backed: fresh, or released with madvise) or dirty.  zone->nr_dirty
+ *    counts the pages of dirty free blocks.  When a free leaves more than
+ *    page_retain_mb dirty, the zone releases its largest dirty blocks until
+ *    half of the bound remains; uslab_trim() releases all of them.  A
+ *    release takes the blocks off the lists under the lock, drops the lock
+ *    for the madvise calls, and frees them back as clean blocks.  Merging a
+ *    clean block with a dirty one makes a dirty block (the count
+ *    overestimates, never underestimates, what is resident).
+ *
+ * 4. Direct mappings.  Requests above MAX_ORDER (kmalloc_large of more
+ *    than 4 MiB) get a mapping of their own, with a header page before the
+ *    data and a hash table of live mappings so that a free can tell ours
+ *    from a foreign pointer without touching the pointer.
+ *
+ * 5. Locking.  zone->lock (a spinlock) guards the lists and counters and is
+ *    never held across a system call.  zone->grow_lock (a mutex) serialises
+ *    arena growth; GFP_ATOMIC / GFP_NOWAIT only try it.  large_lock guards
+ *    the direct-mapping table.  Order: grow_lock, then zone->lock.  Around
+ *    fork all of them are taken, so the child starts with them free.
+ */
+#define _GNU_SOURCE
+#include "page_alloc.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+unsigned char arena_map[NR_ARENA_SLOTS];
+int nr_node_ids = 1;
+
+struct free_area {
+	struct list_head free_list;
+	unsigned long nr_free;
+};
+
+struct zone {
+	spinlock_t lock;
+	int node;
+	struct free_area free_area[MAX_ORDER + 1];
+	unsigned long nr_free;		/* pages in the free lists */
+	unsigned long nr_dirty;		/* of which possibly backed */
+	unsigned long nr_alloc;		/* pages handed out */
+	unsigned long managed;		/* pages carved from arenas */
+	unsigned long released;		/* pages ever released with madvise */
+	unsigned int nr_arenas;
+	struct arena *arenas;		/* newest first; the first may be fresh */
+	pthread_mutex_t grow_lock;
+};
+
+static struct zone zones[MAX_NUMNODES];
+static unsigned long retain_pages;
+static unsigned long limit_pages;	/* 0: no limit but the OS's */
+static unsigned long total_managed;
+static unsigned int nr_cpus;
+
+/* ----------------------------------------------------------- reports */
+
+void bad_page(const void *addr, const struct page *page, const char *reason)
+{
+	extern char *program_invocation_short_name;
+
+	pr_err("BUG: Bad page state in process %s  addr:%p\n",
+	       program_invocation_short_name, addr);
+	if (page)
+		pr_err("page:%p flags:%#lx order:%u\n", (void *)page,
+		       page->flags, page->order);
+	pr_err("page dumped because: %s\n", reason);
+	uslab_bug_end("Bad page state");
+}
+
+/* --------------------------------------------------------- free lists */
+
+static inline struct page *pfn_page(struct page *map, unsigned long idx)
+{
+	return map + idx;
+}
+
+static inline void set_buddy(struct zone *z, struct page *page, unsigned int order,
+			     bool clean)
+{
+	page->flags = PG_buddy | (clean ? PG_clean : 0);
+	page->order = order;
+	page->node = (unsigned int)z->node;
+	list_add(&page->lru, &z->free_area[order].free_list);
+	z->free_area[order].nr_free++;
+	z->nr_free += 1UL << order;
+	if (!clean)
+		z->nr_dirty += 1UL << order;
+}
+
+static inline void del_buddy(struct zone *z, struct page *page, unsigned int order)
+{
+	list_del(&page->lru);
+	z->free_area[order].nr_free--;
+	z->nr_free -= 1UL << order;
+	if (!(page->flags & PG_clean))
+		z->nr_dirty -= 1UL << order;
+	page->flags = 0;
+}
+
+/*
+ * __free_one_page - put a block on the lists, merging it with its buddy
+ * while the buddy is a free block of the same order.
+ */
+static void __free_one_page(struct zone *z, struct page *page, unsigned int order,
+			    bool clean)
+{
+	struct page *map = (struct page *)((uintptr_t)page & ~(ARENA_SIZE - 1));
+	unsigned long idx = (unsigned long)(page - map);
+
+	while (order < MAX_ORDER) {
+		unsigned long buddy_idx = idx ^ (1UL << order);
+		struct page *buddy = pfn_page(map, buddy_idx);
+
+		if (!(buddy->flags & PG_buddy) || buddy->order != order)
+			break;
+		clean = clean && (buddy->flags & PG_clean);
+		del_buddy(z, buddy, order);
+		idx &= buddy_idx;
+		order++;
+	}
+	set_buddy(z, pfn_page(map, idx), order, clean);
+}
+
+/* expand - split @page (order @high) down to @low, freeing the upper halves. */
+static void expand(struct zone *z, struct page *page, unsigned int low,
+		   unsigned int high, bool clean)
+{
+	while (high > low) {
+		high--;
+		set_buddy(z, page + (1UL << high), high, clean);
+	}
+}
+
+static struct page *__rmqueue(struct zone *z, unsigned int order, bool *clean)
+{
+	for (unsigned int o = order; o <= MAX_ORDER; o++) {
+		struct free_area *area = &z->free_area[o];
+		struct page *page;
+
+		if (list_empty(&area->free_list))
+			continue;
+		page = list_first_entry(&area->free_list, struct page, lru);
+		*clean = page->flags & PG_clean;
+		del_buddy(z, page, o);
+		expand(z, page, order, o, *clean);
+		return page;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------- arenas */
+
+static struct arena *arena_create(struct zone *z)
+{
+	void *base;
+
+	if (limit_pages && total_managed + MAX_ORDER_NR_PAGES > limit_pages)
+		return NULL;
+	base = os_reserve(ARENA_SIZE, ARENA_SIZE);
+	if (!base)
+		return NULL;
+	if ((uintptr_t)base >> ARENA_SHIFT >= NR_ARENA_SLOTS) {
+		os_unmap(base, ARENA_SIZE);
+		pr_err("uslab: arena at %p is above the %d-bit address space it can map\n",
+		       base, VA_BITS);
+		return NULL;
+	}
+	/*
+	 * The whole struct page array is committed now: pages of it that are
+	 * only read map the zero page, so any address in the arena has a
+	 * readable struct page (all zero: "not a slab, not allocated") and a
+	 * free of an address never carved is reported, not a fault.
+	 */
+	if (os_commit(base, ARENA_META_PAGES << PAGE_SHIFT)) {
+		os_unmap(base, ARENA_SIZE);
+		return NULL;
+	}
+
+	struct arena *a = base;
+
+	a->base = (uintptr_t)base;
+	a->node = (unsigned int)z->node;
+	a->fresh = ARENA_META_PAGES;
+	a->next = z->arenas;
+	__atomic_store_n(&arena_map[a->base >> ARENA_SHIFT], 1, __ATOMIC_RELEASE);
+	return a;
+}
+
+/*
+ * carve_fresh - commit the next MAX_ORDER block of the newest arena (and
+ * its struct pages) and put it on the free list.  Called with grow_lock.
+ */
+static bool carve_fresh(struct zone *z, struct arena *a)
+{
+	unsigned long idx = a->fresh;
+	struct page *map = (struct page *)a->base;
+	void *data = (void *)(a->base + (idx << PAGE_SHIFT));
+
+	if (idx >= ARENA_PAGES)
+		return false;
+	if (limit_pages && total_managed + MAX_ORDER_NR_PAGES > limit_pages)
+		return false;
+	if (os_commit(data, MAX_ORDER_NR_PAGES << PAGE_SHIFT))
+		return false;
+	a->fresh = idx + MAX_ORDER_NR_PAGES;
+
+	spin_lock(&z->lock);
+	z->managed += MAX_ORDER_NR_PAGES;
+	total_managed += MAX_ORDER_NR_PAGES;
+	set_buddy(z, map + idx, MAX_ORDER, true);
+	spin_unlock(&z->lock);
+	return true;
+}
+
+/*
+ * zone_grow - make a MAX_ORDER block available, from the newest arena or
+ * a new one.  Returns false if the OS (or page_limit_mb) refuses.
+ */
+static noinline bool zone_grow(struct zone *z, gfp_t gfp)
+{
+	bool ok = false;
+
+	if (gfp & __GFP_DIRECT_RECLAIM)
+		pthread_mutex_lock(&z->grow_lock);
+	else if (pthread_mutex_trylock(&z->grow_lock))
+		return false;
+
+	/* Someone else may have grown the zone while we waited. */
+	spin_lock(&z->lock);
+	ok = z->nr_free >= MAX_ORDER_NR_PAGES;
+	spin_unlock(&z->lock);
+
+	if (!ok && z->arenas)
+		ok = carve_fresh(z, z->arenas);
+	if (!ok) {
+		struct arena *a = arena_create(z);
+
+		if (a) {
+			spin_lock(&z->lock);
+			z->arenas = a;
+			z->nr_arenas++;
+			spin_unlock(&z->lock);
+			ok = carve_fresh(z, a);
+		}
+	}
+	pthread_mutex_unlock(&z->grow_lock);
+	return ok;
+}
+
+/* ------------------------------------------------------- give back */
+
+/*
+ * zone_release - madvise dirty free blocks, largest first, until at most
+ * @target pages of the free lists are dirty.  Returns the pages released.
+ */
+static size_t zone_release(struct zone *z, unsigned long target)
+{
+	struct page *batch = NULL;
+	size_t released = 0;
+
+	for (;;) {
+		unsigned int n = 0;
+
+		spin_lock(&z->lock);
+		for (int o = MAX_ORDER; o >= 0 && z->nr_dirty > target && n < 64; o--) {
+			struct page *page, *tmp;
+
+			list_for_each_entry_safe(page, tmp, &z->free_area[o].free_list, lru) {
+				if (z->nr_dirty <= target || n >= 64)
+					break;
+				if (page->flags & PG_clean)
+					continue;
+				del_buddy(z, page, (unsigned int)o);
+				page->flags = PG_isolated;
+				page->order = (unsigned int)o;
+				page->next = batch;
+				batch = page;
+				n++;
+			}
+		}
+		spin_unlock(&z->lock);
+		if (!batch)
+			return released;
+
+		for (struct page *p = batch; p; p = p->next)
+			os_release(__page_address(p), PAGE_SIZE << p->order);
+
+		spin_lock(&z->lock);
+		while (batch) {
+			struct page *p = batch;
+
+			batch = p->next;
+			released += 1UL << p->order;
+			z->released += 1UL << p->order;
+			__free_one_page(z, p, p->order, true);
+		}
+		spin_unlock(&z->lock);
+	}
+}
+
+/* ---------------------------------------------------------- interface */
+
+int numa_node_id(void)
+{
+	if (nr_node_ids == 1)
+		return 0;
+	return (int)((unsigned int)os_current_cpu() % nr_cpus * (unsigned int)nr_node_ids / nr_cpus);
+}
+
+void page_alloc_init(void)
+{
+	if (os_page_size() != (long)PAGE_SIZE)
+		uslab_panic("uslab: the system page size is %ld bytes; uslab is built for %lu-byte pages\n",
+			    os_page_size(), PAGE_SIZE);
+	nr_cpus = os_nr_cpus();
+	nr_node_ids = (int)uslab_opt(OPT_NUMA_NODES);
+	retain_pages = (unsigned long)uslab_opt(OPT_PAGE_RETAIN_MB) << (20 - PAGE_SHIFT);
+	limit_pages = (unsigned long)uslab_opt(OPT_PAGE_LIMIT_MB) << (20 - PAGE_SHIFT);
+	for (int nid = 0; nid < nr_node_ids; nid++) {
+		struct zone *z = &zones[nid];
+
+		spin_lock_init(&z->lock);
+		z->node = nid;
+		for (int o = 0; o <= MAX_ORDER; o++)
+			INIT_LIST_HEAD(&z->free_area[o].free_list);
+		pthread_mutex_init(&z->grow_lock, NULL);
+	}
+}
+
+/**
+ * __alloc_pages - a block of 2^@order pages from node @nid's zone.
+ * Returns its head page, or NULL (order out of range, or no memory).
+ * *@zeroed tells the caller whether the block is known to read as zeroes.
+ */
+struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed)
+{
+	struct zone *z;
+	struct page *page;
+	bool clean = false;
+
+	if (unlikely(order > MAX_ORDER))
+		return NULL;
+	if (nid < 0 || nid >= nr_node_ids)
+		nid = numa_node_id();
+	z = &zones[nid];
+	for (;;) {
+		spin_lock(&z->lock);
+		page = __rmqueue(z, order, &clean);
+		if (page)
+			z->nr_alloc += 1UL << order;
+		spin_unlock(&z->lock);
+		if (page)
+			break;
+		if (!zone_grow(z, gfp))
+			return NULL;
+	}
+	page->flags = PG_head;
+	page->order = order;
+	page->node = (unsigned int)nid;
+	if (zeroed)
+		*zeroed = clean;
+	return page;
+}
+
+/*
+ * __free_pages_ok - give back a block that alloc_pages handed out.  The
+ * caller has checked that @page heads an allocated block of @order.
+ */
+void __free_pages_ok(struct page *page, unsigned int order)
+{
+	struct zone *z = &zones[page->node];
+	bool over;
+
+	spin_lock(&z->lock);
+	z->nr_alloc -= 1UL << order;
+	__free_one_page(z, page, order, false);
+	over = z->nr_dirty > retain_pages;
+	spin_unlock(&z->lock);
+	if (over)
+		zone_release(z, retain_pages / 2);
+}
+
+/* Checks every free must pass; a test hook may let a bad one return. */
+static bool free_pages_check(const void *addr, struct page *page, unsigned int order)
+{
+	if (!addr_in_arena(addr)) {
+		bad_page(addr, NULL, "address outside every uslab arena");
+		return false;
+	}
+	if (page_index(addr) < ARENA_META_PAGES) {
+		bad_page(addr, NULL, "address inside an arena's page array");
+		return false;
+	}
+	if (page->flags & PG_buddy) {
+		bad_page(addr, page, "page is already free (double free)");
+		return false;
+	}
+	if (!(page->flags & PG_head)) {
+		bad_page(addr, page, "not the first page of an allocated block");
+		return false;
+	}
+	if (page->flags & (PG_slab | PG_large_kmalloc)) {
+		bad_page(addr, page, "page still in use by the slab allocator");
+		return false;
+	}
+	if (page->order != order) {
+		char why[96];
+
+		uslab_snprintf(why, sizeof(why), "freed as order %u, allocated as order %u",
+			       order, page->order);
+		bad_page(addr, page, why);
+		return false;
+	}
+	return true;
+}
+
+USLAB_API struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
+{
+	struct page *page;
+	bool zeroed;
+
+	kmem_cache_init();
+	page = __alloc_pages(nid, gfp, order, &zeroed);
+	if (page && (gfp & __GFP_ZERO) && !zeroed)
+		memset(__page_address(page), 0, PAGE_SIZE << order);
+	return page;
+}
+
+USLAB_API struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	return alloc_pages_node(NUMA_NO_NODE, gfp, order);
+}
+
+USLAB_API void __free_pages(struct page *page, unsigned int order)
+{
+	const void *addr;
+
+	if (!page)
+		return;
+	/* A struct page pointer is as untrusted as an address: check it first. */
+	if (!addr_in_arena(page) || page_index(page) >= ARENA_META_PAGES ||
+	    ((uintptr_t)page & (sizeof(struct page) - 1)) ||
+	    page_index(__page_address(page)) < ARENA_META_PAGES) {
+		bad_page(page, NULL, "not a struct page of a uslab arena");
+		return;
+	}
+	addr = __page_address(page);
+	if (free_pages_check(addr, page, order))
+		__free_pages_ok(page, order);
+}
+
+USLAB_API unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp, order);
+
+	return page ? (unsigned long)__page_address(page) : 0;
+}
+
+USLAB_API unsigned long get_zeroed_page(gfp_t gfp)
+{
+	return __get_free_pages(gfp | __GFP_ZERO, 0);
+}
+
+USLAB_API void free_pages(unsigned long addr, unsigned int order)
+{
+	struct page *page;
+
+	if (!addr)
+		return;
+	if (!addr_in_arena((void *)addr)) {
+		bad_page((void *)addr, NULL, "address outside every uslab arena");
+		return;
+	}
+	page = __virt_to_page((void *)addr);
+	if (!IS_ALIGNED(addr, PAGE_SIZE)) {
+		bad_page((void *)addr, page, "address is not the start of a page");
+		return;
+	}
+	if (free_pages_check((void *)addr, page, order))
+		__free_pages_ok(page, order);
+}
+
+USLAB_API void *page_address(const struct page *page)
+{
+	return __page_address(page);
+}
+
+USLAB_API struct page *virt_to_page(const void *addr)
+{
+	return addr_in_arena(addr) ? __virt_to_page(addr) : NULL;
+}
+
+size_t page_alloc_trim(void)
+{
+	size_t pages = 0;
+
+	for (int nid = 0; nid < nr_node_ids; nid++)
+		pages += zone_release(&zones[nid], 0);
+	return pages << PAGE_SHIFT;
+}
+
+/* ------------------------------------------------------ observability */
+
+USLAB_API size_t uslab_buddyinfo(char *buf, size_t size)
+{
+	struct seq_buf m = { buf, size, 0 };
+
+	kmem_cache_init();
+	for (int nid = 0; nid < nr_node_ids; nid++) {
+		struct zone *z = &zones[nid];
+		unsigned long nr[MAX_ORDER + 1];
+
+		spin_lock(&z->lock);
+		for (int o = 0; o <= MAX_ORDER; o++)
+			nr[o] = z->free_area[o].nr_free;
+		spin_unlock(&z->lock);
+		seq_printf(&m, "Node %d, zone %8s ", nid, "Normal");
+		for (int o = 0; o <= MAX_ORDER; o++)
+			seq_printf(&m, "%6lu ", nr[o]);
+		seq_printf(&m, "\n");
+	}
+	return seq_finish(&m);
+}
+
+static unsigned long large_pages;
+
+USLAB_API void uslab_page_stats(struct uslab_page_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	kmem_cache_init();
+	for (int nid = 0; nid < nr_node_ids; nid++) {
+		struct zone *z = &zones[nid];
+
+		spin_lock(&z->lock);
+		st->reserved += (size_t)z->nr_arenas * ARENA_PAGES;
+		st->managed += z->managed;
+		st->free += z->nr_free;
+		st->free_dirty += z->nr_dirty;
+		st->allocated += z->nr_alloc;
+		st->released += z->released;
+		st->nr_arenas += z->nr_arenas;
+		spin_unlock(&z->lock);
+	}
+	st->direct_mapped = __atomic_load_n(&large_pages, __ATOMIC_RELAXED);
+	st->nr_nodes = (unsigned int)nr_node_ids;
+}
+
+/* ---------------------------------------------------- direct mappings */
+
+#define LARGE_MAGIC	0x75736c61626c6731ull	/* "uslablg1" */
+#define LARGE_BUCKETS	4096
+
+struct large_hdr {
+	uint64_t magic;
+	void *map;		/* the whole mapping */
+	size_t map_size;
+	size_t size;		/* usable bytes from the data start */
+	struct large_hdr *next;	/* hash chain */
+};
+
+static struct large_hdr *large_table[LARGE_BUCKETS];
+static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static inline unsigned int large_hash(const void *p)
+{
+	uint64_t v = (uintptr_t)p >> PAGE_SHIFT;
+
+	return (unsigned int)((v * 0x9e3779b97f4a7c15ull) >> 52) & (LARGE_BUCKETS - 1);
+}
+
+/*
+ * large_map - a mapping of its own with @size usable bytes aligned to
+ * @align (a power of two, at least a page); the header page sits just
+ * below the data.
+ */
+void *large_map(size_t size, size_t align)
+{
+	size_t data = ALIGN(size, PAGE_SIZE), span;
+	char *map, *start;
+
+	if (size == 0 || data < size)
+		return NULL;
+	if (__builtin_add_overflow(data, align, &span) ||
+	    __builtin_add_overflow(span, PAGE_SIZE, &span))
+		return NULL;
+	map = os_map(span);
+	if (!map)
+		return NULL;
+	start = (char *)ALIGN((uintptr_t)map + PAGE_SIZE, align);
+	/* Trim what the alignment did not use, keeping the header page. */
+	char *keep = start - PAGE_SIZE;
+	size_t head = (size_t)(keep - map);
+	size_t tail = span - head - PAGE_SIZE - data;
+
+	if (head)
+		os_unmap(map, head);
+	if (tail)
+		os_unmap(start + data, tail);
+
+	struct large_hdr *h = (struct large_hdr *)keep;
+	unsigned int b = large_hash(start);
+
+	h->magic = LARGE_MAGIC;
+	h->map = keep;
+	h->map_size = PAGE_SIZE + data;
+	h->size = data;
+	pthread_mutex_lock(&large_lock);
+	h->next = large_table[b];
+	large_table[b] = h;
+	pthread_mutex_unlock(&large_lock);
+	__atomic_add_fetch(&large_pages, h->map_size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+	return start;
+}
+
+static struct large_hdr **large_find(const void *p)
+{
+	struct large_hdr **pp = &large_table[large_hash(p)];
+
+	for (; *pp; pp = &(*pp)->next)
+		if ((char *)(*pp)->map + PAGE_SIZE == (const char *)p)
+			return pp;
+	return NULL;
+}
+
+/* large_unmap - unmap a direct mapping; false if @p is not the start of one. */
+bool large_unmap(const void *p)
+{
+	struct large_hdr **pp, *h;
+
+	if (!IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
+		return false;
+	pthread_mutex_lock(&large_lock);
+	pp = large_find(p);
+	h = pp ? *pp : NULL;
+	if (h)
+		*pp = h->next;
+	pthread_mutex_unlock(&large_lock);
+	if (!h)
+		return false;
+	__atomic_sub_fetch(&large_pages, h->map_size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+	os_unmap(h->map, h->map_size);
+	return true;
+}
+
+/* large_size - usable bytes of a direct mapping, 0 if @p is not one. */
+size_t large_size(const void *p)
+{
+	struct large_hdr **pp;
+	size_t size = 0;
+
+	if (!IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
+		return 0;
+	pthread_mutex_lock(&large_lock);
+	pp = large_find(p);
+	if (pp)
+		size = (*pp)->size;
+	pthread_mutex_unlock(&large_lock);
+	return size;
+}
+
+/* --------------------------------------------------------------- fork */
+
+void page_alloc_fork_prepare(void)
+{
+	for (int nid = 0; nid < nr_node_ids; nid++)
+		pthread_mutex_lock(&zones[nid].grow_lock);
+	for (int nid = 0; nid < nr_node_ids; nid++)
+		spin_lock(&zones[nid].lock);
+	pthread_mutex_lock(&large_lock);
+}
+
+void page_alloc_fork_parent(void)
+{
+	pthread_mutex_unlock(&large_lock);
+	for (int nid = nr_node_ids - 1; nid >= 0; nid--)
+		spin_unlock(&zones[nid].lock);
+	for (int nid = nr_node_ids - 1; nid >= 0; nid--)
+		pthread_mutex_unlock(&zones[nid].grow_lock);
+}
+
+void page_alloc_fork_child(void)
+{
+	pthread_mutex_init(&large_lock, NULL);
+	for (int nid = 0; nid < nr_node_ids; nid++) {
+		spin_lock_init(&zones[nid].lock);
+		pthread_mutex_init(&zones[nid].grow_lock, NULL);
+	}
+}

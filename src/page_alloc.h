@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * page_alloc.h - struct page, arenas and the buddy allocator's interface
+ * to the slab layer (the kernel's include/linux/mm_types.h + mm.h, in
+ * small).
+ *
+ * Memory comes in arenas: 1 GiB of address space, aligned to 1 GiB.  The
+ * first 16 MiB of an arena hold its struct page array, one 64-byte entry
+ * per 4 KiB page of the arena, so that
+ *
+ *	virt_to_page(addr) = arena_base(addr) + page_index(addr)
+ *
+ * is two shifts and an add, and the metadata sits out of line from the
+ * objects.  The entries that describe the metadata pages themselves are
+ * never used as pages; the arena header lives there.  A byte per possible
+ * arena (arena_map, indexed by addr >> 30) answers "is this ours?" with
+ * one load.
+ */
+#ifndef USLAB_PAGE_ALLOC_H
+#define USLAB_PAGE_ALLOC_H
+
+#include "internal.h"
+
+#define ARENA_SHIFT		30
+#define ARENA_SIZE		(1UL << ARENA_SHIFT)
+#define ARENA_PAGES		(ARENA_SIZE >> PAGE_SHIFT)
+#define VA_BITS			47
+#define NR_ARENA_SLOTS		(1UL << (VA_BITS - ARENA_SHIFT))
+#define MAX_ORDER_NR_PAGES	(1UL << MAX_ORDER)
+#define MAX_NUMNODES		64
+
+struct kmem_cache;
+
+/* page->flags */
+enum {
+	PG_buddy	= 1u << 0,	/* head of a free block in a free_area list */
+	PG_head		= 1u << 1,	/* head of a block handed out by alloc_pages */
+	PG_tail		= 1u << 2,	/* not the first page of a slab / large kmalloc */
+	PG_slab		= 1u << 3,	/* head page of a slab */
+	PG_large_kmalloc = 1u << 4,	/* head page of a kmalloc_large block */
+	PG_clean	= 1u << 5,	/* free block known to hold no backed pages */
+	PG_isolated	= 1u << 6,	/* free block taken off the lists to release */
+};
+
+/*
+ * struct page - one per 4 KiB page of an arena, 64 bytes.  Which fields
+ * mean something depends on the flags, as in the kernel: a free block's
+ * head uses lru and order; a slab's head page (struct slab in later
+ * kernels) uses lru or next/slabs/pobjects, slab_cache, freelist and the
+ * counters; tail pages point at their head.
+ */
+struct page {
+	unsigned long flags;
+	union {
+		struct list_head lru;		/* free_area or node partial list */
+		struct {			/* on a cpu partial chain */
+			struct page *next;
+			int slabs;		/* slabs on the chain from here */
+			int pobjects;		/* free objects on the chain, approx */
+		};
+		struct page *head_page;		/* PG_tail */
+	};
+	struct kmem_cache *slab_cache;
+	/* freelist and counters change together with one cmpxchg16b */
+	union {
+		struct {
+			void *freelist;
+			union {
+				unsigned long counters;
+				struct {
+					unsigned inuse:16;
+					unsigned objects:15;
+					unsigned frozen:1;
+				};
+			};
+		};
+		__uint128_t freelist_counters;
+	} __attribute__((aligned(16)));
+	unsigned int order;		/* of the block this page heads */
+	unsigned int node;
+	unsigned long private;		/* back end's use */
+};
+
+_Static_assert(sizeof(struct page) == 64, "struct page is one cache line");
+
+/* The arena header: kept in the unused struct page slots of the metadata. */
+struct arena {
+	uintptr_t base;
+	unsigned int node;
+	unsigned long fresh;		/* first page index not yet given to the buddy lists */
+	struct arena *next;
+};
+
+#define ARENA_META_PAGES	(ARENA_PAGES * sizeof(struct page) / PAGE_SIZE)
+
+extern unsigned char arena_map[NR_ARENA_SLOTS] __hidden;
+
+static inline bool addr_in_arena(const void *p)
+{
+	uintptr_t i = (uintptr_t)p >> ARENA_SHIFT;
+
+	return i < NR_ARENA_SLOTS && arena_map[i];
+}
+
+static inline struct page *__virt_to_page(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+	struct page *map = (struct page *)(a & ~(ARENA_SIZE - 1));
+
+	return map + ((a & (ARENA_SIZE - 1)) >> PAGE_SHIFT);
+}
+
+static inline void *__page_address(const struct page *page)
+{
+	uintptr_t p = (uintptr_t)page;
+	uintptr_t base = p & ~(ARENA_SIZE - 1);
+
+	return (void *)(base + (((p - base) / sizeof(struct page)) << PAGE_SHIFT));
+}
+
+/* The page index inside its arena; below ARENA_META_PAGES is metadata. */
+static inline unsigned long page_index(const void *addr)
+{
+	return ((uintptr_t)addr & (ARENA_SIZE - 1)) >> PAGE_SHIFT;
+}
+
+static inline struct page *compound_head(struct page *page)
+{
+	return unlikely(page->flags & PG_tail) ? page->head_page : page;
+}
+
+static inline struct page *virt_to_head_page(const void *addr)
+{
+	return compound_head(__virt_to_page(addr));
+}
+
+static inline int page_to_nid(const struct page *page)
+{
+	return (int)page->node;
+}
+
+/* ------------------------------------------------------- page_alloc.c */
+
+/* With @zeroed: set when the block is known to read as zeroes. */
+struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed) __hidden;
+void __free_pages_ok(struct page *page, unsigned int order) __hidden;
+void page_alloc_init(void) __hidden;
+int numa_node_id(void) __hidden;
+extern int nr_node_ids __hidden;
+size_t page_alloc_trim(void) __hidden;
+void page_alloc_fork_prepare(void) __hidden;
+void page_alloc_fork_parent(void) __hidden;
+void page_alloc_fork_child(void) __hidden;
+
+/* Direct mappings, for blocks above MAX_ORDER. */
+void *large_map(size_t size, size_t align) __hidden;
+bool large_unmap(const void *p) __hidden;
+size_t large_size(const void *p) __hidden;
+
+/*
+ * bad_page - "BUG: Bad page state" for a free the page allocator cannot
+ * take; returns only with a test hook set.
+ */
+void bad_page(const void *addr, const struct page *page, const char *reason) __hidden;
+
+#endif /* USLAB_PAGE_ALLOC_H */

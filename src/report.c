@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+/*
+ * report.c - printk for an allocator: formatted text without allocating.
+ *
+ * The allocator may be the process's malloc, so nothing here may call it:
+ * stdio is out (a FILE may allocate its buffer), and so is glibc's
+ * vsnprintf for anything but the simplest formats.  uslab_vsnprintf()
+ * handles the conversions the library uses (%s %c %d %i %u %x %p %%, the
+ * l/z/ll length modifiers, a width, '-' and '0' flags, and '.N' for
+ * strings) and writes with snprintf's contract.  Output goes to stderr
+ * with one write(2) per line so that reports from several threads do not
+ * interleave within a line.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <errno.h>
+#include <sched.h>
+
+struct fmt_out {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+static void out_c(struct fmt_out *o, char c)
+{
+	if (o->len + 1 < o->size)
+		o->buf[o->len] = c;
+	o->len++;
+}
+
+static void out_pad(struct fmt_out *o, char c, int n)
+{
+	while (n-- > 0)
+		out_c(o, c);
+}
+
+static void out_str(struct fmt_out *o, const char *s, size_t n, int width, bool left)
+{
+	int pad = width > (int)n ? width - (int)n : 0;
+
+	if (!left)
+		out_pad(o, ' ', pad);
+	for (size_t i = 0; i < n; i++)
+		out_c(o, s[i]);
+	if (left)
+		out_pad(o, ' ', pad);
+}
+
+static void out_num(struct fmt_out *o, unsigned long long v, bool neg, unsigned base,
+		    int width, bool left, char padc, const char *prefix)
+{
+	char tmp[24];
+	int n = 0, plen = prefix ? (int)strlen(prefix) : 0;
+
+	do {
+		unsigned d = (unsigned)(v % base);
+		tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+		v /= base;
+	} while (v);
+	int total = n + (neg ? 1 : 0) + plen;
+	int pad = width > total ? width - total : 0;
+
+	if (!left && padc == ' ')
+		out_pad(o, ' ', pad);
+	if (neg)
+		out_c(o, '-');
+	for (int i = 0; i < plen; i++)
+		out_c(o, prefix[i]);
+	if (!left && padc == '0')
+		out_pad(o, '0', pad);
+	while (n)
+		out_c(o, tmp[--n]);
+	if (left)
+		out_pad(o, ' ', pad);
+}
+
+int uslab_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct fmt_out o = { buf, size, 0 };
+
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%') {
+			out_c(&o, *p);
+			continue;
+		}
+		p++;
+		bool left = false;
+		char padc = ' ';
+		int width = 0, prec = -1, lng = 0;
+
+		for (;; p++) {
+			if (*p == '-')
+				left = true;
+			else if (*p == '0')
+				padc = '0';
+			else
+				break;
+		}
+		if (*p == '*') {
+			width = va_arg(ap, int);
+			p++;
+		}
+		while (*p >= '0' && *p <= '9')
+			width = width * 10 + (*p++ - '0');
+		if (*p == '.') {
+			prec = 0;
+			p++;
+			if (*p == '*') {
+				prec = va_arg(ap, int);
+				p++;
+			}
+			while (*p >= '0' && *p <= '9')
+				prec = prec * 10 + (*p++ - '0');
+		}
+		while (*p == 'l' || *p == 'z') {
+			lng++;
+			p++;
+		}
+		switch (*p) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			size_t n;
+
+			if (!s)
+				s = "(null)";
+			n = strlen(s);
+			if (prec >= 0 && (size_t)prec < n)
+				n = (size_t)prec;
+			out_str(&o, s, n, width, left);
+			break;
+		}
+		case 'c': {
+			char c = (char)va_arg(ap, int);
+			out_str(&o, &c, 1, width, left);
+			break;
+		}
+		case 'd':
+		case 'i': {
+			long long v = lng ? va_arg(ap, long long) : va_arg(ap, int);
+			bool neg = v < 0;
+			out_num(&o, neg ? -(unsigned long long)v : (unsigned long long)v,
+				neg, 10, width, left, padc, NULL);
+			break;
+		}
+		case 'u':
+		case 'x': {
+			unsigned long long v = lng ? va_arg(ap, unsigned long long)
+						   : va_arg(ap, unsigned int);
+			out_num(&o, v, false, *p == 'u' ? 10 : 16, width, left, padc, NULL);
+			break;
+		}
+		case 'p': {
+			uintptr_t v = (uintptr_t)va_arg(ap, void *);
+			out_num(&o, v, false, 16, width, left, padc, "0x");
+			break;
+		}
+		case '%':
+			out_c(&o, '%');
+			break;
+		case '\0':
+			p--;
+			break;
+		default:
+			out_c(&o, '%');
+			out_c(&o, *p);
+			break;
+		}
+	}
+	if (size)
+		buf[o.len < size ? o.len : size - 1] = '\0';
+	return (int)o.len;
+}
+
+int uslab_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = uslab_vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+static void write_all(const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(STDERR_FILENO, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static uslab_report_hook_t report_hook;
+static int report_quiet;
+static unsigned long error_count;
+
+void uslab_printk(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (report_quiet && report_hook)
+		return;
+	va_start(ap, fmt);
+	n = uslab_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(line))
+		n = sizeof(line) - 1;
+	write_all(line, (size_t)n);
+}
+
+bool uslab_report_quiet(void)
+{
+	return report_quiet && report_hook;
+}
+
+void uslab_count_error(void)
+{
+	__atomic_add_fetch(&error_count, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * The end of a BUG-class report (the kernel would BUG() or oops here).
+ * With a test hook the caller goes on and must leave the bad object alone.
+ */
+void uslab_bug_end(const char *what)
+{
+	uslab_report_hook_t hook = __atomic_load_n(&report_hook, __ATOMIC_ACQUIRE);
+
+	uslab_count_error();
+	if (hook) {
+		hook(what);
+		return;
+	}
+	uslab_printk("uslab: aborting after: %s\n", what);
+	abort();
+}
+
+void uslab_panic(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = uslab_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(line))
+		n = sizeof(line) - 1;
+	write_all("Kernel panic - not syncing: ", 28);
+	write_all(line, (size_t)n);
+	uslab_count_error();
+	abort();
+}
+
+USLAB_API unsigned long uslab_error_count(void)
+{
+	return __atomic_load_n(&error_count, __ATOMIC_RELAXED);
+}
+
+USLAB_API void uslab_set_report_hook(uslab_report_hook_t hook, int quiet)
+{
+	report_quiet = quiet;
+	__atomic_store_n(&report_hook, hook, __ATOMIC_RELEASE);
+}
+
+void seq_printf(struct seq_buf *m, const char *fmt, ...)
+{
+	size_t room = m->len < m->size ? m->size - m->len : 0;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = uslab_vsnprintf(room ? m->buf + m->len : NULL, room, fmt, ap);
+	va_end(ap);
+	m->len += (size_t)n;
+}
+
+/* snprintf's contract: NUL-terminate within @size, return the full length. */
+size_t seq_finish(struct seq_buf *m)
+{
+	if (m->size)
+		m->buf[m->len < m->size ? m->len : m->size - 1] = '\0';
+	return m->len;
+}
+
+void spin_lock_slow(spinlock_t *l)
+{
+	for (unsigned int spins = 0;; spins++) {
+		if (!__atomic_load_n(&l->locked, __ATOMIC_RELAXED) &&
+		    !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+			return;
+		if (spins < 128) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+		} else {
+			sched_yield();
+		}
+	}
+}

@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: MIT
+/*
+ * slab_common.c - what every back end shares (after Linux mm/slab_common.c).
+ *
+ * 1. The cache list.  slab_caches lists every cache (not aliases: a merged
+ *    cache appears once, with a reference count), under slab_mutex.
+ *
+ * 2. Creation.  kmem_cache_create_usercopy() checks its arguments (a bad
+ *    one is refused with a message, or with SLAB_PANIC an abort naming the
+ *    cache), tries to merge with an existing cache (find_mergeable()), and
+ *    otherwise allocates a struct kmem_cache from the kmem_cache cache and
+ *    hands it to the back end.  Names are copied.
+ *
+ * 3. kmalloc.  The kernel's size classes: 8, 16, 32, 64, 96, 128, 192, 256,
+ *    512, 1k, 2k, 4k, 8k; size_index[] maps sizes up to 192 to their cache
+ *    (so that 65..96 goes to kmalloc-96), fls() the rest.  Larger requests
+ *    go to the page allocator (kmalloc_large), and above its largest order
+ *    to a mapping of their own.
+ *
+ * 4. Initialisation (the seeds' story): the page allocator; the back end's
+ *    bootstrap (slab_state DOWN -> PARTIAL, the static boot caches copied
+ *    into objects of themselves); create_kmalloc_caches() (-> UP); then
+ *    the thread-exit key and the fork handlers (-> FULL).  It runs once,
+ *    on the first call of any entry point, under init_lock.  A call that
+ *    re-enters from the initialising thread (creating the pthread key can
+ *    allocate, and uslab may be malloc) finds slab_state >= UP and goes on.
+ *
+ * 5. Fork.  The prepare handler takes slab_mutex, threads_lock, every
+ *    list_lock and the page allocator's locks, in the lock order; the
+ *    child re-initialises them and flushes the cpu areas of the threads
+ *    that did not come along, so their cached objects are not lost.
+ */
+#define _GNU_SOURCE
+#include "slab.h"
+#include "cpu.h"
+#include "debug.h"
+
+#include <errno.h>
+#include <string.h>
+
+enum slab_state slab_state;
+pthread_mutex_t slab_mutex = PTHREAD_MUTEX_INITIALIZER;
+struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
+struct kmem_cache *kmem_cache;
+struct kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH + 1];
+
+/* Sizes 1..192 in steps of 8 -> kmalloc index (1 is kmalloc-96, 2 kmalloc-192). */
+const unsigned char size_index[24] = {
+	3,	/* 8 */
+	4,	/* 16 */
+	5,	/* 24 */
+	5,	/* 32 */
+	6,	/* 40 */
+	6,	/* 48 */
+	6,	/* 56 */
+	6,	/* 64 */
+	1,	/* 72 */
+	1,	/* 80 */
+	1,	/* 88 */
+	1,	/* 96 */
+	7,	/* 104 */
+	7,	/* 112 */
+	7,	/* 120 */
+	7,	/* 128 */
+	2,	/* 136 */
+	2,	/* 144 */
+	2,	/* 152 */
+	2,	/* 160 */
+	2,	/* 168 */
+	2,	/* 176 */
+	2,	/* 184 */
+	2,	/* 192 */
+};
+
+static const char *const kmalloc_names[KMALLOC_SHIFT_HIGH + 1] = {
+	[1] = "kmalloc-96",
+	[2] = "kmalloc-192",
+	[3] = "kmalloc-8",
+	[4] = "kmalloc-16",
+	[5] = "kmalloc-32",
+	[6] = "kmalloc-64",
+	[7] = "kmalloc-128",
+	[8] = "kmalloc-256",
+	[9] = "kmalloc-512",
+	[10] = "kmalloc-1k",
+	[11] = "kmalloc-2k",
+	[12] = "kmalloc-4k",
+	[13] = "kmalloc-8k",
+};
+
+static const unsigned int kmalloc_sizes[KMALLOC_SHIFT_HIGH + 1] = {
+	[1] = 96, [2] = 192, [3] = 8, [4] = 16, [5] = 32, [6] = 64, [7] = 128,
+	[8] = 256, [9] = 512, [10] = 1024, [11] = 2048, [12] = 4096, [13] = 8192,
+};
+
+/* ------------------------------------------------------------ merging */
+
+/*
+ * calculate_alignment - SLAB_HWCACHE_ALIGN asks for a cache line, halved
+ * while the object still fits in half of it; never below the word.
+ */
+unsigned int calculate_alignment(slab_flags_t flags, unsigned int align, unsigned int size)
+{
+	if (flags & SLAB_HWCACHE_ALIGN) {
+		unsigned int ralign = CACHE_LINE_SIZE;
+
+		while (size <= ralign / 2)
+			ralign /= 2;
+		align = max_t(unsigned int, align, ralign);
+	}
+	align = max_t(unsigned int, align, ARCH_KMALLOC_MINALIGN);
+	return ALIGN(align, (unsigned int)sizeof(void *));
+}
+
+static bool slab_unmergeable(struct kmem_cache *s)
+{
+	if (uslab_opt(OPT_SLAB_NOMERGE) || (s->flags & SLAB_NEVER_MERGE))
+		return true;
+	if (s->ctor || s->usersize)
+		return true;
+	/* A cache still being set up (boot caches) is never a merge target. */
+	return s->refcount < 0;
+}
+
+/*
+ * find_mergeable - an existing cache whose objects can serve this one:
+ * same merge-relevant flags, large enough, within a word, and aligned at
+ * least as strictly.  Called with slab_mutex.
+ */
+struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
+				  slab_flags_t flags, const char *name,
+				  void (*ctor)(void *))
+{
+	struct kmem_cache *s;
+
+	(void)name;
+	if (uslab_opt(OPT_SLAB_NOMERGE) || ctor || (flags & SLAB_NEVER_MERGE))
+		return NULL;
+	size = ALIGN(size, (unsigned int)sizeof(void *));
+	align = calculate_alignment(flags, align, size);
+	size = ALIGN(size, align);
+
+	list_for_each_entry(s, &slab_caches, list) {
+		if (slab_unmergeable(s))
+			continue;
+		if (size > s->size)
+			continue;
+		if ((flags & SLAB_MERGE_SAME) != (s->flags & SLAB_MERGE_SAME))
+			continue;
+		if ((s->size & ~(align - 1)) != s->size)
+			continue;
+		if (s->size - size >= sizeof(void *))
+			continue;
+		return s;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ creating */
+
+static struct kmem_cache *create_cache(const char *name, unsigned int object_size,
+				       unsigned int align, slab_flags_t flags,
+				       unsigned int useroffset, unsigned int usersize,
+				       void (*ctor)(void *), int *errp)
+{
+	struct kmem_cache *s = kmem_cache_zalloc(kmem_cache, GFP_KERNEL);
+	int err;
+
+	if (!s) {
+		*errp = -ENOMEM;
+		return NULL;
+	}
+	s->name = name;
+	s->size = s->object_size = object_size;
+	s->align = align;
+	s->ctor = ctor;
+	s->useroffset = useroffset;
+	s->usersize = usersize;
+	err = __kmem_cache_create(s, flags);
+	if (err) {
+		kmem_cache_free(kmem_cache, s);
+		*errp = err;
+		return NULL;
+	}
+	s->refcount = 1;
+	list_add_tail(&s->list, &slab_caches);
+	return s;
+}
+
+static noinline struct kmem_cache *create_failed(const char *name, slab_flags_t flags,
+						 int err, const char *why)
+{
+	if (flags & SLAB_PANIC)
+		uslab_panic("kmem_cache_create: Failed to create slab '%s'. Error %d (%s)\n",
+			    name ? name : "(null)", err, why);
+	pr_warn("kmem_cache_create(%s) failed with error %d: %s\n",
+		name ? name : "(null)", err, why);
+	return NULL;
+}
+
+USLAB_API struct kmem_cache *kmem_cache_create_usercopy(const char *name,
+		unsigned int size, unsigned int align, slab_flags_t flags,
+		unsigned int useroffset, unsigned int usersize, void (*ctor)(void *))
+{
+	struct kmem_cache *s;
+	const char *cache_name;
+	int err = 0;
+
+	kmem_cache_init();
+	if (!name)
+		return create_failed(name, flags, -EINVAL, "NULL name");
+	if (!size)
+		return create_failed(name, flags, -EINVAL, "object size 0");
+	if ((size_t)size > (PAGE_SIZE << MAX_ORDER))
+		return create_failed(name, flags, -E2BIG,
+				     "object larger than the largest slab (4 MiB)");
+	if (align && !is_power_of_2(align))
+		return create_failed(name, flags, -EINVAL, "alignment is not a power of two");
+	if (align > (PAGE_SIZE << MAX_ORDER))
+		return create_failed(name, flags, -EINVAL, "alignment larger than the largest slab");
+	if (flags & ~SLAB_CREATE_MASK)
+		return create_failed(name, flags, -EINVAL, "unknown SLAB_* flags");
+	if (usersize && (useroffset > size || usersize > size - useroffset)) {
+		pr_warn("kmem_cache_create(%s): usercopy region [%u, %u) outside the object of %u bytes; ignored\n",
+			name, useroffset, useroffset + usersize, size);
+		useroffset = usersize = 0;
+	}
+
+	pthread_mutex_lock(&slab_mutex);
+	if (!usersize) {
+		s = __kmem_cache_alias(name, size, align, flags, ctor);
+		if (s)
+			goto out;
+	}
+	cache_name = kstrdup_const(name, GFP_KERNEL);
+	if (!cache_name) {
+		err = -ENOMEM;
+		s = NULL;
+		goto out;
+	}
+	s = create_cache(cache_name, size, calculate_alignment(flags, align, size),
+			 flags & ~SLAB_PANIC, useroffset, usersize, ctor, &err);
+	if (!s)
+		kfree_const(cache_name);
+out:
+	pthread_mutex_unlock(&slab_mutex);
+	if (!s)
+		return create_failed(name, flags, err,
+				     err == -ENOSPC ? "too many caches" :
+				     err == -ENOMEM ? "out of memory" : "cannot lay out the object");
+	return s;
+}
+
+USLAB_API struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
+		unsigned int align, slab_flags_t flags, void (*ctor)(void *))
+{
+	return kmem_cache_create_usercopy(name, size, align, flags, 0, 0, ctor);
+}
+
+USLAB_API void kmem_cache_destroy(struct kmem_cache *s)
+{
+	int err;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&slab_mutex);
+	if (s->refcount <= 0) {
+		pthread_mutex_unlock(&slab_mutex);
+		pr_err("kmem_cache_destroy %s: cache is not live (refcount %d)\n",
+		       s->name, s->refcount);
+		uslab_count_error();
+		return;
+	}
+	if (--s->refcount)
+		goto out;
+	if (s->flags & SLAB_KMALLOC) {
+		/* One destroy too many of a cache merged into kmalloc-N. */
+		s->refcount = 1;
+		pr_err("kmem_cache_destroy %s: refusing to destroy a kmalloc cache\n", s->name);
+		uslab_count_error();
+		goto out;
+	}
+	err = __kmem_cache_shutdown(s);
+	if (err) {
+		/* As the kernel: the cache stays, with its objects; the program goes on. */
+		s->refcount = 1;
+		pr_err("kmem_cache_destroy %s: Slab cache still has objects when called from %p\n",
+		       s->name, __builtin_return_address(0));
+		goto out;
+	}
+	list_del(&s->list);
+	__kmem_cache_release(s);
+	pthread_mutex_unlock(&slab_mutex);
+	kfree_const(s->name);
+	kmem_cache_free(kmem_cache, s);
+	return;
+out:
+	pthread_mutex_unlock(&slab_mutex);
+}
+
+USLAB_API int kmem_cache_shrink(struct kmem_cache *s)
+{
+	return s ? __kmem_cache_shrink(s) : 0;
+}
+
+USLAB_API unsigned int kmem_cache_size(struct kmem_cache *s)
+{
+	return s->object_size;
+}
+
+USLAB_API const char *kmem_cache_name(struct kmem_cache *s)
+{
+	return s->name;
+}
+
+/* ------------------------------------------------------- boot caches */
+
+/* create_boot_cache - set up a cache in memory the caller provides. */
+void create_boot_cache(struct kmem_cache *s, const char *name, unsigned int size,
+		       slab_flags_t flags)
+{
+	int err;
+
+	s->name = name;
+	s->size = s->object_size = size;
+	s->align = calculate_alignment(flags, ARCH_KMALLOC_MINALIGN, size);
+	s->useroffset = 0;
+	s->usersize = 0;
+	err = __kmem_cache_create(s, flags);
+	if (err)
+		uslab_panic("Creation of kmalloc slab %s size=%u failed. Reason %d\n",
+			    name, size, err);
+	s->refcount = -1;	/* not mergeable until it is set up */
+}
+
+static struct kmem_cache *create_kmalloc_cache(const char *name, unsigned int size,
+					       slab_flags_t flags)
+{
+	struct kmem_cache *s = kmem_cache_zalloc(kmem_cache, GFP_NOWAIT);
+
+	if (!s)
+		uslab_panic("Out of memory when creating slab %s\n", name);
+	create_boot_cache(s, name, size, flags | SLAB_KMALLOC);
+	list_add_tail(&s->list, &slab_caches);
+	s->refcount = 1;
+	return s;
+}
+
+void create_kmalloc_caches(void)
+{
+	for (int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
+		struct kmem_cache *s = create_kmalloc_cache(kmalloc_names[i],
+							    kmalloc_sizes[i], 0);
+
+		__atomic_store_n(&kmalloc_caches[i], s, __ATOMIC_RELEASE);
+		if (i == 6)
+			__atomic_store_n(&kmalloc_caches[1],
+					 create_kmalloc_cache(kmalloc_names[1], 96, 0),
+					 __ATOMIC_RELEASE);
+		if (i == 7)
+			__atomic_store_n(&kmalloc_caches[2],
+					 create_kmalloc_cache(kmalloc_names[2], 192, 0),
+					 __ATOMIC_RELEASE);
+	}
+	slab_state = UP;
+}
+
+/* -------------------------------------------------------- kmalloc_large */
+
+void *kmalloc_large(size_t size, gfp_t gfp, int node)
+{
+	unsigned int order;
+	struct page *page;
+	bool zeroed;
+	void *p;
+
+	if (unlikely(size > KMALLOC_MAX_SIZE))
+		return NULL;
+	kmem_cache_init();
+	order = get_order(size);
+	if (order <= MAX_ORDER) {
+		page = __alloc_pages(node, gfp, order, &zeroed);
+		if (!page)
+			goto fail;
+		page->flags |= PG_large_kmalloc;
+		p = __page_address(page);
+		if ((gfp & __GFP_ZERO) && !zeroed)
+			memset(p, 0, PAGE_SIZE << order);
+		return p;
+	}
+	/* Fresh mappings read as zeroes. */
+	p = large_map(size, is_power_of_2(size) ? min_t(size_t, size, ARENA_SIZE) : PAGE_SIZE);
+	if (p)
+		return p;
+fail:
+	if (gfp & __GFP_NOFAIL)
+		uslab_panic("kmalloc_large: out of memory for %zu bytes (__GFP_NOFAIL)\n", size);
+	if (!(gfp & __GFP_NOWARN))
+		pr_warn("kmalloc_large: page allocation failure: %zu bytes, order:%u, mode:%#x\n",
+			size, order, gfp);
+	return NULL;
+}
+
+void free_large_kmalloc(struct page *page, const void *object)
+{
+	if (!(page->flags & PG_large_kmalloc)) {
+		bad_page(object, page, "kfree of a page that is not a slab or a kmalloc_large block");
+		return;
+	}
+	if (object != __page_address(page)) {
+		bad_page(object, page, "kfree of a pointer inside a kmalloc_large block");
+		return;
+	}
+	page->flags &= ~PG_large_kmalloc;
+	__free_pages_ok(page, page->order);
+}
+
+/* ------------------------------------------------ the rest of kmalloc */
+
+USLAB_API size_t ksize(const void *objp)
+{
+	if (ZERO_OR_NULL_PTR(objp))
+		return 0;
+	return __ksize(objp);
+}
+
+USLAB_API size_t kmalloc_size_roundup(size_t size)
+{
+	if (size && size <= KMALLOC_MAX_CACHE_SIZE)
+		return kmalloc_sizes[kmalloc_index(size)];
+	if (size > KMALLOC_MAX_SIZE)
+		return SIZE_MAX;
+	if (!size)
+		return 0;
+	return ALIGN(size, PAGE_SIZE << (get_order(size) <= MAX_ORDER ? get_order(size) : 0));
+}
+
+USLAB_API void *krealloc(const void *p, size_t new_size, gfp_t flags)
+{
+	size_t ks;
+	void *ret;
+
+	if (unlikely(!new_size)) {
+		kfree(p);
+		return ZERO_SIZE_PTR;
+	}
+	if (ZERO_OR_NULL_PTR(p))
+		return kmalloc(new_size, flags);
+	ks = ksize(p);
+	if (ks >= new_size) {
+		/* Stay in place; zero what the caller did not have before. */
+		return (void *)p;
+	}
+	ret = kmalloc(new_size, flags & ~__GFP_ZERO);
+	if (!ret)
+		return NULL;
+	memcpy(ret, p, ks);
+	if (flags & __GFP_ZERO)
+		memset((char *)ret + ks, 0, new_size - ks);
+	kfree(p);
+	return ret;
+}
+
+USLAB_API void kfree_sensitive(const void *p)
+{
+	size_t ks = ksize(p);
+
+	if (ks) {
+		memset((void *)p, 0, ks);
+		__asm__ __volatile__("" : : "r"(p) : "memory");
+	}
+	kfree(p);
+}
+
+USLAB_API char *kstrdup(const char *s, gfp_t gfp)
+{
+	size_t len;
+	char *buf;
+
+	if (!s)
+		return NULL;
+	len = strlen(s) + 1;
+	buf = kmalloc(len, gfp);
+	if (buf)
+		memcpy(buf, s, len);
+	return buf;
+}
+
+USLAB_API const char *kstrdup_const(const char *s, gfp_t gfp)
+{
+	return kstrdup(s, gfp);
+}
+
+USLAB_API void kfree_const(const void *x)
+{
+	kfree(x);
+}
+
+USLAB_API char *kstrndup(const char *s, size_t max, gfp_t gfp)
+{
+	size_t len;
+	char *buf;
+
+	if (!s)
+		return NULL;
+	len = strnlen(s, max);
+	buf = kmalloc(len + 1, gfp);
+	if (buf) {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+	}
+	return buf;
+}
+
+USLAB_API void *kmemdup(const void *src, size_t len, gfp_t gfp)
+{
+	void *p = kmalloc(len, gfp);
+
+	if (p && !ZERO_OR_NULL_PTR(p))
+		memcpy(p, src, len);
+	return p;
+}
+
+/* Userspace has no vmalloc area: kmalloc already serves every size. */
+USLAB_API void *kvmalloc_node(size_t size, gfp_t flags, int node)
+{
+	return kmalloc_node(size, flags, node);
+}
+
+USLAB_API void kvfree(const void *addr)
+{
+	kfree(addr);
+}
+
+USLAB_API void kvfree_sensitive(const void *addr, size_t len)
+{
+	if (!ZERO_OR_NULL_PTR(addr)) {
+		memset((void *)addr, 0, len);
+		__asm__ __volatile__("" : : "r"(addr) : "memory");
+	}
+	kvfree(addr);
+}
+
+/* ------------------------------------------------------------ slabinfo */
+
+USLAB_API size_t uslab_slabinfo(char *buf, size_t size)
+{
+	struct seq_buf m = { buf, size, 0 };
+	struct kmem_cache *s;
+
+	kmem_cache_init();
+	seq_printf(&m, "slabinfo - version: 2.1\n");
+	seq_printf(&m, "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
+		   " : tunables <limit> <batchcount> <sharedfactor>"
+		   " : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
+	pthread_mutex_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slabinfo si;
+
+		get_slabinfo(s, &si);
+		seq_printf(&m, "%-17s %6lu %6lu %6u %4u %4d", s->name, si.active_objs,
+			   si.num_objs, s->size, si.objects_per_slab, 1 << si.cache_order);
+		seq_printf(&m, " : tunables %4u %4u %4u", si.limit, si.batchcount, si.shared);
+		seq_printf(&m, " : slabdata %6lu %6lu %6lu\n", si.active_slabs, si.num_slabs,
+			   si.shared_avail);
+	}
+	pthread_mutex_unlock(&slab_mutex);
+	return seq_finish(&m);
+}
+
+/* --------------------------------------------------- userspace extras */
+
+USLAB_API size_t uslab_trim(void)
+{
+	struct kmem_cache *s;
+
+	kmem_cache_init();
+	pthread_mutex_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list)
+		__kmem_cache_shrink(s);
+	pthread_mutex_unlock(&slab_mutex);
+	return page_alloc_trim();
+}
+
+USLAB_API void uslab_thread_exit(void)
+{
+	struct kmem_cache *s;
+
+	if (!cpu_attached())
+		return;
+	pthread_mutex_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list)
+		__kmem_cache_shrink(s);
+	pthread_mutex_unlock(&slab_mutex);
+}
+
+USLAB_API int uslab_owns(const void *p)
+{
+	if (ZERO_OR_NULL_PTR(p))
+		return 0;
+	if (addr_in_arena(p))
+		return page_index(p) >= ARENA_META_PAGES;
+	return large_size(p) != 0;
+}
+
+/* ------------------------------------------------------- initialisation */
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&slab_mutex);
+	cpu_fork_prepare();
+	slab_fork_prepare();
+	page_alloc_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	page_alloc_fork_parent();
+	slab_fork_parent();
+	cpu_fork_parent();
+	pthread_mutex_unlock(&slab_mutex);
+}
+
+static void fork_child(void)
+{
+	page_alloc_fork_child();
+	slab_fork_child();
+	pthread_mutex_init(&slab_mutex, NULL);
+	cpu_fork_child();
+}
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t init_thread;
+
+static noinline void kmem_cache_init_slow(void)
+{
+	if (__atomic_load_n(&slab_state, __ATOMIC_ACQUIRE) != DOWN &&
+	    pthread_equal(init_thread, pthread_self()))
+		return;		/* re-entered while initialising */
+	pthread_mutex_lock(&init_lock);
+	if (slab_state == FULL) {
+		pthread_mutex_unlock(&init_lock);
+		return;
+	}
+	init_thread = pthread_self();
+	uslab_options_init();
+	page_alloc_init();
+	__kmem_cache_init();
+	create_kmalloc_caches();
+	/* From here on kmalloc works, so what follows may allocate. */
+	cpu_register_exit();
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	__atomic_store_n(&slab_state, FULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&init_lock);
+}
+
+USLAB_API void kmem_cache_init(void)
+{
+	if (likely(__atomic_load_n(&slab_state, __ATOMIC_ACQUIRE) == FULL))
+		return;
+	kmem_cache_init_slow();
+}
