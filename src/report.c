@@ -6,7 +6,7 @@
  * stdio is out (a FILE may allocate its buffer), and so is glibc's
  * vsnprintf for anything but the simplest formats.  uslab_vsnprintf()
  * handles the conversions the library uses (%s %c %d %i %u %x %p %%, the
- * l/z/ll length modifiers, a width, '-' and '0' flags, and '.N' for
+ * l/z/ll length modifiers, a width, '-', '0' and '#' flags, and '.N' for
  * strings) and writes with snprintf's contract.  Output goes to stderr
  * with one write(2) per line so that reports from several threads do not
  * interleave within a line.
@@ -88,13 +88,15 @@ int uslab_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			continue;
 		}
 		p++;
-		bool left = false;
+		bool left = false, alt = false;
 		char padc = ' ';
 		int width = 0, prec = -1, lng = 0;
 
 		for (;; p++) {
 			if (*p == '-')
 				left = true;
+			else if (*p == '#')
+				alt = true;
 			else if (*p == '0')
 				padc = '0';
 			else
@@ -150,7 +152,8 @@ int uslab_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'x': {
 			unsigned long long v = lng ? va_arg(ap, unsigned long long)
 						   : va_arg(ap, unsigned int);
-			out_num(&o, v, false, *p == 'u' ? 10 : 16, width, left, padc, NULL);
+			out_num(&o, v, false, *p == 'u' ? 10 : 16, width, left, padc,
+				alt && *p == 'x' && v ? "0x" : NULL);
 			break;
 		}
 		case 'p': {

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+/*
+ * slub_internals.c - what the public API cannot see: the bootstrap left
+ * every struct kmem_cache and kmem_cache_node inside the kmem_cache and
+ * kmem_cache_node caches; slab_state reached FULL; SLUB's order and
+ * min_partial choices; the hardened free pointer; the kmalloc index table.
+ */
+#include "slab.h"
+#include "cpu.h"
+#include "../test.h"
+
+static struct kmem_cache *cache_of(const void *obj)
+{
+	struct page *page = virt_to_head_page(obj);
+
+	return (page->flags & PG_slab) ? page->slab_cache : NULL;
+}
+
+static void bootstrap(void)
+{
+	struct kmem_cache *s;
+	int n = 0;
+
+	kmem_cache_init();
+	CHECK_EQ(slab_state, FULL);
+	/* kmem_cache is an object of itself */
+	CHECK(cache_of(kmem_cache) == kmem_cache);
+	CHECK(!strcmp(kmem_cache->name, "kmem_cache"));
+	list_for_each_entry(s, &slab_caches, list) {
+		n++;
+		CHECK(cache_of(s) == kmem_cache);
+		for (int node = 0; node < nr_node_ids; node++) {
+			struct kmem_cache *nc = cache_of(s->node[node]);
+			CHECK(nc && !strcmp(nc->name, "kmem_cache_node"));
+		}
+	}
+	CHECK_EQ(n, 2 + 13);	/* the two boot caches and the kmalloc caches */
+	struct kmem_cache *mine = kmem_cache_create("mine", 33, 0, SLAB_NO_MERGE, NULL);
+	CHECK(cache_of(mine) == kmem_cache);
+	CHECK(cache_of(mine->node[0]) == cache_of(kmem_cache->node[0]));
+	/* its name is a copy, in kmalloc memory */
+	CHECK(cache_of(mine->name) == kmalloc_caches[kmalloc_index(5)]);
+	kmem_cache_destroy(mine);
+}
+
+static void kmalloc_table(void)
+{
+	for (size_t size = 1; size <= KMALLOC_MAX_CACHE_SIZE; size++) {
+		struct kmem_cache *s = kmalloc_slab(size);
+		struct kmem_cache *prev = size > 1 ? kmalloc_slab(size - 1) : s;
+
+		/* the smallest class that fits: a new class starts just past the last */
+		if (!s || s->object_size < size ||
+		    (prev != s && prev->object_size != size - 1)) {
+			CHECK(0);
+			break;
+		}
+	}
+	CHECK(!strcmp(kmalloc_slab(65)->name, "kmalloc-96"));
+	CHECK(!strcmp(kmalloc_slab(96)->name, "kmalloc-96"));
+	CHECK(!strcmp(kmalloc_slab(97)->name, "kmalloc-128"));
+	CHECK(!strcmp(kmalloc_slab(129)->name, "kmalloc-192"));
+	CHECK(!strcmp(kmalloc_slab(193)->name, "kmalloc-256"));
+	CHECK(!strcmp(kmalloc_slab(8192)->name, "kmalloc-8k"));
+}
+
+static void orders(void)
+{
+	/* with slub_min_objects = 4 * (fls(nr_cpus) + 1) and max order 3 */
+	CHECK_EQ(oo_order(kmalloc_slab(64)->oo), 0);
+	CHECK_EQ(oo_objects(kmalloc_slab(64)->oo), 64);
+	CHECK_EQ(oo_order(kmalloc_slab(8192)->oo), 3);
+	CHECK_EQ(oo_objects(kmalloc_slab(8192)->oo), 4);
+	CHECK_EQ(kmalloc_slab(8)->min_partial, 5);
+	CHECK_EQ(kmalloc_slab(8192)->min_partial, 6);
+	struct kmem_cache *big = kmem_cache_create("big-order", 1 << 20, 0, 0, NULL);
+	CHECK(oo_order(big->oo) <= MAX_ORDER && oo_objects(big->oo) >= 1);
+	CHECK_EQ(big->min_partial, 10);
+	kmem_cache_destroy(big);
+	/* SLAB_HWCACHE_ALIGN: the cache line, halved while the object fits */
+	CHECK_EQ(calculate_alignment(SLAB_HWCACHE_ALIGN, 0, 20), 32);
+	CHECK_EQ(calculate_alignment(SLAB_HWCACHE_ALIGN, 0, 64), 64);
+	CHECK_EQ(calculate_alignment(SLAB_HWCACHE_ALIGN, 0, 4), 8);
+	CHECK_EQ(calculate_alignment(0, 0, 4), 8);
+	CHECK_EQ(calculate_alignment(0, 256, 4), 256);
+}
+
+static void hardened_freepointer(void)
+{
+	struct kmem_cache *s = kmem_cache_create("hard", 64, 0, SLAB_NO_MERGE, NULL);
+	uintptr_t *a = kmem_cache_alloc(s, GFP_KERNEL);
+	uintptr_t *b = kmem_cache_alloc(s, GFP_KERNEL);
+
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);		/* b's free pointer now leads to a */
+	uintptr_t stored = *(uintptr_t *)((char *)b + s->offset);
+	CHECK(stored != (uintptr_t)a);
+	CHECK_EQ(stored ^ s->random ^ ((uintptr_t)b + s->offset), (uintptr_t)a);
+	CHECK_EQ(s->offset, 32);	/* mid-object */
+	kmem_cache_destroy(s);
+}
+
+static void cpu_layer(void)
+{
+	struct kmem_cache *s = kmem_cache_create("slots", 64, 0, SLAB_NO_MERGE, NULL);
+	void *p = kmem_cache_alloc(s, GFP_KERNEL);
+	struct kmem_cache_cpu *c = this_cpu_slot(s->cpu_offset);
+
+	CHECK(cpu_attached());
+	CHECK(c->slab == virt_to_head_page(p));
+	CHECK(c->span == (size_t)oo_objects(s->oo) * s->size);
+	kmem_cache_free(s, p);
+	CHECK(c->freelist == p);	/* the fast path pushed it on our slot */
+	kmem_cache_shrink(s);
+	CHECK(c->slab == NULL && c->freelist == NULL && c->partial == NULL);
+	unsigned int slot = s->cpu_id;
+	kmem_cache_destroy(s);
+	/* the slot is recycled for the next cache */
+	struct kmem_cache *t = kmem_cache_create("slots2", 64, 0, SLAB_NO_MERGE, NULL);
+	CHECK_EQ(t->cpu_id, slot);
+	kmem_cache_destroy(t);
+}
+
+int main(void)
+{
+	bootstrap();
+	kmalloc_table();
+	orders();
+	hardened_freepointer();
+	cpu_layer();
+	return test_done("slub_internals");
+}
