@@ -75,6 +75,16 @@ static __always_inline void set_freepointer(const struct kmem_cache *s, void *ob
 	*(uintptr_t *)addr = (uintptr_t)fp ^ s->random ^ addr;
 }
 
+/*
+ * is_object_offset - whether @off (< 2^32) is a multiple of s->size, with
+ * one multiply: off * M mod 2^64 < M for M = floor((2^64 - 1) / size) + 1
+ * (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019).
+ */
+static __always_inline bool is_object_offset(const struct kmem_cache *s, uintptr_t off)
+{
+	return (uint64_t)off * s->divisor_magic < s->divisor_magic;
+}
+
 /* The index of the object at @off bytes into a slab (reciprocal multiply). */
 static __always_inline uintptr_t obj_index(const struct kmem_cache *s, uintptr_t off)
 {
@@ -177,9 +187,15 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 
 	order = oo_order(oo);
 	objects = oo_objects(oo);
+	/*
+	 * Tail pages say "slab" and name the cache too, so that kfree() finds
+	 * the cache from any page of the slab without a compound_head() step;
+	 * everything that needs the slab itself goes through compound_head().
+	 */
 	for (unsigned long i = 1; i < (1UL << order); i++) {
-		slab[i].flags = PG_tail;
+		slab[i].flags = PG_tail | PG_slab;
 		slab[i].head_page = slab;
+		slab[i].slab_cache = s;
 	}
 	slab->flags = PG_head | PG_slab;
 	slab->slab_cache = s;
@@ -206,8 +222,10 @@ static void __free_slab(struct kmem_cache *s, struct page *slab)
 	unsigned int order = slab->order;
 
 	(void)s;
-	for (unsigned long i = 1; i < (1UL << order); i++)
+	for (unsigned long i = 1; i < (1UL << order); i++) {
 		slab[i].flags = 0;
+		slab[i].slab_cache = NULL;
+	}
 	slab->flags = PG_head;
 	slab->slab_cache = NULL;
 	slab->freelist = NULL;
@@ -588,30 +606,47 @@ new_slab:
 	goto load_freelist;
 }
 
-static noinline void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node)
+static void *___slab_alloc_any(struct kmem_cache *s, gfp_t gfp, int node)
 {
+	struct kmem_cache_cpu *c;
+	void *object;
+
 	if (unlikely(!cpu_attached()) && cpu_attach())
 		return alloc_single_nocpu(s, gfp, node);
-	return ___slab_alloc(s, gfp, node, cpu_slot(s));
+	c = cpu_slot(s);
+	object = c->freelist;
+	if (object && (node == NUMA_NO_NODE || (c->slab && page_to_nid(c->slab) == node))) {
+		c->freelist = get_freepointer(s, object);
+		return object;
+	}
+	return ___slab_alloc(s, gfp, node, c);
+}
+
+/*
+ * __slab_alloc - everything the fast path leaves out: an empty slot, a
+ * node to match, and zeroing (kept out so the fast path needs no frame).
+ */
+static noinline void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	void *object = ___slab_alloc_any(s, gfp, node);
+
+	if (unlikely(gfp & __GFP_ZERO) && object)
+		memset(object, 0, s->object_size);
+	return object;
 }
 
 /*
  * slab_alloc_node - the allocation fast path: pop the slot's freelist.
- * Eleven instructions or so on x86-64 (docs/checks.md has the count).
+ * About fifteen instructions on x86-64 (docs/checks.md has the count).
  */
 static __always_inline void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
 	void *object = c->freelist;
 
-	if (unlikely(!object || (node != NUMA_NO_NODE &&
-				 (!c->slab || page_to_nid(c->slab) != node))))
-		object = __slab_alloc(s, gfp, node);
-	else
-		c->freelist = get_freepointer(s, object);
-
-	if (unlikely(gfp & __GFP_ZERO) && object)
-		memset(object, 0, s->object_size);
+	if (unlikely(!object || (gfp & __GFP_ZERO) || node != NUMA_NO_NODE))
+		return __slab_alloc(s, gfp, node);
+	c->freelist = get_freepointer(s, object);
 	return object;
 }
 
@@ -699,8 +734,7 @@ static bool check_object_start(struct kmem_cache *s, struct page *slab, const vo
 {
 	uintptr_t off = (uintptr_t)x - (uintptr_t)slab_address(slab);
 
-	if (likely(off < (uintptr_t)slab->objects * s->size &&
-		   obj_index(s, off) * s->size == off))
+	if (likely(off < (uintptr_t)slab->objects * s->size && is_object_offset(s, off)))
 		return true;
 	slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
 	return false;
@@ -712,6 +746,8 @@ static bool check_object_start(struct kmem_cache *s, struct page *slab, const vo
  */
 static noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab)
 {
+	if (unlikely(!x))
+		return;
 	if (!slab) {
 		slab = lookup_slab(x, "kmem_cache_free");
 		if (!slab)
@@ -751,8 +787,12 @@ static __always_inline void slab_free(struct kmem_cache *s, void *x)
 	if (likely(off < c->span)) {
 		void *head = c->freelist;
 
-		if (unlikely(obj_index(s, off) * s->size != off || x == head)) {
-			report_fast_free(s, x, x == head);
+		if (unlikely(x == head)) {
+			report_fast_free(s, x, true);
+			return;
+		}
+		if (unlikely(!is_object_offset(s, off))) {
+			report_fast_free(s, x, false);
 			return;
 		}
 		set_freepointer(s, x, head);
@@ -778,8 +818,7 @@ USLAB_API void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
 
 USLAB_API void kmem_cache_free(struct kmem_cache *s, void *x)
 {
-	if (unlikely(!x))
-		return;
+	/* NULL fails the range check and is let go on the slow path. */
 	slab_free(s, x);
 }
 
@@ -795,7 +834,7 @@ USLAB_API int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t size
 		void *object = c->freelist;
 
 		if (unlikely(!object)) {
-			object = __slab_alloc(s, gfp & ~__GFP_ZERO, NUMA_NO_NODE);
+			object = ___slab_alloc_any(s, gfp, NUMA_NO_NODE);
 			if (unlikely(!object))
 				goto error;
 			c = cpu_slot(s);
@@ -866,6 +905,8 @@ static noinline void kfree_slow(const void *x)
 {
 	struct page *page;
 
+	if (ZERO_OR_NULL_PTR(x))
+		return;
 	if (!addr_in_arena(x)) {
 		if (!large_unmap(x))
 			free_err("kfree", x, "outside every slab arena");
@@ -883,15 +924,18 @@ static noinline void kfree_slow(const void *x)
 	free_large_kmalloc(page, x);
 }
 
+/*
+ * kfree - any page of a slab names its cache, so the fast path is: is the
+ * address in an arena (NULL and ZERO_SIZE_PTR are not), is its page part
+ * of a slab, then the cache's free fast path.
+ */
 USLAB_API void kfree(const void *x)
 {
 	struct page *page;
 
-	if (unlikely(ZERO_OR_NULL_PTR(x)))
-		return;
 	if (unlikely(!addr_in_arena(x)))
 		goto slow;
-	page = virt_to_head_page(x);
+	page = __virt_to_page(x);
 	if (unlikely(!(page->flags & PG_slab)))
 		goto slow;
 	slab_free(page->slab_cache, (void *)x);
@@ -1076,6 +1120,7 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 	if (!calculate_sizes(s))
 		return -EINVAL;
 	s->reciprocal_size = ((1ULL << RECIPROCAL_SHIFT) + s->size - 1) / s->size;
+	s->divisor_magic = UINT64_MAX / s->size + 1;
 	s->min_partial = min_t(unsigned long, 10, max_t(unsigned long, 5, ilog2(s->size) / 2));
 	set_cpu_partial(s);
 

@@ -74,6 +74,7 @@ struct kmem_cache {
 	unsigned int size;		/* object with metadata and alignment */
 	unsigned int object_size;	/* what the user asked for */
 	uint64_t reciprocal_size;	/* ceil(2^45 / size): offset -> index */
+	uint64_t divisor_magic;		/* UINT64_MAX / size + 1: offset % size == 0 test */
 	slab_flags_t flags;
 	unsigned int inuse;		/* offset to metadata after the object */
 	unsigned int align;
