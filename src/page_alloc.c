@@ -401,6 +401,67 @@ void __free_pages_ok(struct page *page, unsigned int order)
 		zone_release(z, retain_pages / 2);
 }
 
+/*
+ * free_range - put pages [@idx, @end) of the block at @base back on the
+ * lists, as the largest naturally aligned blocks that tile the range.
+ * Called with the zone lock.
+ */
+static void free_range(struct zone *z, struct page *base, unsigned long idx,
+		       unsigned long end, bool clean)
+{
+	while (idx < end) {
+		unsigned int order = idx ? (unsigned int)__builtin_ctzl(idx) : MAX_ORDER;
+
+		while (idx + (1UL << order) > end)
+			order--;
+		z->nr_alloc -= 1UL << order;
+		__free_one_page(z, base + idx, order, clean);
+		idx += 1UL << order;
+	}
+}
+
+/**
+ * __alloc_pages_exact - @nr pages (1..MAX_ORDER_NR_PAGES) as the start of a
+ * block of get_order() pages whose unused tail goes straight back to the
+ * free lists (the kernel's alloc_pages_exact()).  page->private keeps @nr.
+ */
+struct page *__alloc_pages_exact(int nid, gfp_t gfp, unsigned long nr, bool *zeroed)
+{
+	unsigned int order = get_order(nr << PAGE_SHIFT);
+	struct page *page;
+	bool clean;
+	struct zone *z;
+
+	page = __alloc_pages(nid, gfp, order, &clean);
+	if (!page)
+		return NULL;
+	if (nr < (1UL << order)) {
+		z = &zones[page->node];
+		spin_lock(&z->lock);
+		free_range(z, page, nr, 1UL << order, clean);
+		spin_unlock(&z->lock);
+	}
+	page->private = nr;
+	if (zeroed)
+		*zeroed = clean;
+	return page;
+}
+
+/* __free_pages_exact - give back what __alloc_pages_exact() handed out. */
+void __free_pages_exact(struct page *page, unsigned long nr)
+{
+	struct zone *z = &zones[page->node];
+	bool over;
+
+	page->flags = 0;
+	spin_lock(&z->lock);
+	free_range(z, page, 0, nr, false);
+	over = z->nr_dirty > retain_pages;
+	spin_unlock(&z->lock);
+	if (over)
+		zone_release(z, retain_pages / 2);
+}
+
 /* Checks every free must pass; a test hook may let a bad one return. */
 static bool free_pages_check(const void *addr, struct page *page, unsigned int order)
 {

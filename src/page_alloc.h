@@ -144,6 +144,8 @@ static inline int page_to_nid(const struct page *page)
 /* With @zeroed: set when the block is known to read as zeroes. */
 struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed) __hidden;
 void __free_pages_ok(struct page *page, unsigned int order) __hidden;
+struct page *__alloc_pages_exact(int nid, gfp_t gfp, unsigned long nr, bool *zeroed) __hidden;
+void __free_pages_exact(struct page *page, unsigned long nr) __hidden;
 void page_alloc_init(void) __hidden;
 int numa_node_id(void) __hidden;
 extern int nr_node_ids __hidden;

@@ -20,6 +20,7 @@
 #include "internal.h"
 #include "page_alloc.h"
 #include "slub_def.h"
+#include "slub_fast.h"
 
 /* How far initialisation has come (mm/slab.h). */
 enum slab_state {

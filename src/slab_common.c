@@ -379,13 +379,16 @@ void *kmalloc_large(size_t size, gfp_t gfp, int node)
 	kmem_cache_init();
 	order = get_order(size);
 	if (order <= MAX_ORDER) {
-		page = __alloc_pages(node, gfp, order, &zeroed);
+		/* Whole pages, not a power of two of them: the tail goes back. */
+		unsigned long nr = DIV_ROUND_UP(size, PAGE_SIZE);
+
+		page = __alloc_pages_exact(node, gfp, nr, &zeroed);
 		if (!page)
 			goto fail;
 		page->flags |= PG_large_kmalloc;
 		p = __page_address(page);
 		if ((gfp & __GFP_ZERO) && !zeroed)
-			memset(p, 0, PAGE_SIZE << order);
+			memset(p, 0, nr << PAGE_SHIFT);
 		return p;
 	}
 	/* Fresh mappings read as zeroes. */
@@ -411,8 +414,7 @@ void free_large_kmalloc(struct page *page, const void *object)
 		bad_page(object, page, "kfree of a pointer inside a kmalloc_large block");
 		return;
 	}
-	page->flags &= ~PG_large_kmalloc;
-	__free_pages_ok(page, page->order);
+	__free_pages_exact(page, page->private);
 }
 
 /* ------------------------------------------------ the rest of kmalloc */
@@ -432,7 +434,7 @@ USLAB_API size_t kmalloc_size_roundup(size_t size)
 		return SIZE_MAX;
 	if (!size)
 		return 0;
-	return ALIGN(size, PAGE_SIZE << (get_order(size) <= MAX_ORDER ? get_order(size) : 0));
+	return ALIGN(size, PAGE_SIZE);
 }
 
 USLAB_API void *krealloc(const void *p, size_t new_size, gfp_t flags)

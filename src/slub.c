@@ -59,38 +59,6 @@
 
 static struct kmem_cache *kmem_cache_node;
 
-/* ------------------------------------------------------ free pointers */
-
-static __always_inline void *get_freepointer(const struct kmem_cache *s, const void *object)
-{
-	uintptr_t addr = (uintptr_t)object + s->offset;
-
-	return (void *)(*(const uintptr_t *)addr ^ s->random ^ addr);
-}
-
-static __always_inline void set_freepointer(const struct kmem_cache *s, void *object, void *fp)
-{
-	uintptr_t addr = (uintptr_t)object + s->offset;
-
-	*(uintptr_t *)addr = (uintptr_t)fp ^ s->random ^ addr;
-}
-
-/*
- * is_object_offset - whether @off (< 2^32) is a multiple of s->size, with
- * one multiply: off * M mod 2^64 < M for M = floor((2^64 - 1) / size) + 1
- * (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019).
- */
-static __always_inline bool is_object_offset(const struct kmem_cache *s, uintptr_t off)
-{
-	return (uint64_t)off * s->divisor_magic < s->divisor_magic;
-}
-
-/* The index of the object at @off bytes into a slab (reciprocal multiply). */
-static __always_inline uintptr_t obj_index(const struct kmem_cache *s, uintptr_t off)
-{
-	return (uintptr_t)(((uint64_t)off * s->reciprocal_size) >> RECIPROCAL_SHIFT);
-}
-
 static inline void *slab_address(const struct page *slab)
 {
 	return __page_address(slab);
@@ -240,11 +208,6 @@ static void discard_slab(struct kmem_cache *s, struct page *slab)
 }
 
 /* ---------------------------------------------------------- cpu slots */
-
-static inline struct kmem_cache_cpu *cpu_slot(const struct kmem_cache *s)
-{
-	return this_cpu_slot(s->cpu_offset);
-}
 
 static inline struct kmem_cache_cpu *area_slot(char *area, const struct kmem_cache *s)
 {
@@ -626,27 +589,12 @@ static void *___slab_alloc_any(struct kmem_cache *s, gfp_t gfp, int node)
  * __slab_alloc - everything the fast path leaves out: an empty slot, a
  * node to match, and zeroing (kept out so the fast path needs no frame).
  */
-static noinline void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node)
+noinline void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	void *object = ___slab_alloc_any(s, gfp, node);
 
 	if (unlikely(gfp & __GFP_ZERO) && object)
 		memset(object, 0, s->object_size);
-	return object;
-}
-
-/*
- * slab_alloc_node - the allocation fast path: pop the slot's freelist.
- * About fifteen instructions on x86-64 (docs/checks.md has the count).
- */
-static __always_inline void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
-{
-	struct kmem_cache_cpu *c = cpu_slot(s);
-	void *object = c->freelist;
-
-	if (unlikely(!object || (gfp & __GFP_ZERO) || node != NUMA_NO_NODE))
-		return __slab_alloc(s, gfp, node);
-	c->freelist = get_freepointer(s, object);
 	return object;
 }
 
@@ -744,7 +692,7 @@ static bool check_object_start(struct kmem_cache *s, struct page *slab, const vo
  * slab_free_slow - a free that is not into this slot's cpu slab: check
  * everything the fast path's range check proved, then __slab_free().
  */
-static noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab)
+noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab)
 {
 	if (unlikely(!x))
 		return;
@@ -764,7 +712,7 @@ static noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *
 	__slab_free(s, slab, x, x, 1);
 }
 
-static noinline void report_fast_free(struct kmem_cache *s, void *x, bool double_free)
+noinline void report_fast_free(struct kmem_cache *s, void *x, bool double_free)
 {
 	struct page *slab = cpu_slot(s)->slab;
 
@@ -772,34 +720,6 @@ static noinline void report_fast_free(struct kmem_cache *s, void *x, bool double
 		object_err(s, slab, x, "Object already free");
 	else
 		slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
-}
-
-/*
- * slab_free - the free fast path.  One range check against the slot's cpu
- * slab proves that @x is inside an object of this cache in memory we own;
- * then the object-start and double-free checks, and a push.
- */
-static __always_inline void slab_free(struct kmem_cache *s, void *x)
-{
-	struct kmem_cache_cpu *c = cpu_slot(s);
-	uintptr_t off = (uintptr_t)x - c->base;
-
-	if (likely(off < c->span)) {
-		void *head = c->freelist;
-
-		if (unlikely(x == head)) {
-			report_fast_free(s, x, true);
-			return;
-		}
-		if (unlikely(!is_object_offset(s, off))) {
-			report_fast_free(s, x, false);
-			return;
-		}
-		set_freepointer(s, x, head);
-		c->freelist = x;
-		return;
-	}
-	slab_free_slow(s, x, NULL);
 }
 
 /* ------------------------------------------------------------- the API */
@@ -901,7 +821,7 @@ USLAB_API void *kmalloc_node(size_t size, gfp_t gfp, int node)
 	return __do_kmalloc_node(size, gfp, node);
 }
 
-static noinline void kfree_slow(const void *x)
+noinline void kfree_slow(const void *x)
 {
 	struct page *page;
 
@@ -924,24 +844,9 @@ static noinline void kfree_slow(const void *x)
 	free_large_kmalloc(page, x);
 }
 
-/*
- * kfree - any page of a slab names its cache, so the fast path is: is the
- * address in an arena (NULL and ZERO_SIZE_PTR are not), is its page part
- * of a slab, then the cache's free fast path.
- */
 USLAB_API void kfree(const void *x)
 {
-	struct page *page;
-
-	if (unlikely(!addr_in_arena(x)))
-		goto slow;
-	page = __virt_to_page(x);
-	if (unlikely(!(page->flags & PG_slab)))
-		goto slow;
-	slab_free(page->slab_cache, (void *)x);
-	return;
-slow:
-	kfree_slow(x);
+	kfree_inline(x);
 }
 
 size_t __ksize(const void *x)
@@ -956,7 +861,7 @@ size_t __ksize(const void *x)
 	if (page->flags & PG_slab)
 		return page->slab_cache->object_size;
 	if ((page->flags & PG_large_kmalloc) && x == __page_address(page))
-		return PAGE_SIZE << page->order;
+		return page->private << PAGE_SHIFT;
 	return 0;
 }
 

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * slub_fast.h - SLUB's fast paths, inline, for every caller that must not
+ * pay a call: the kmem_cache_* and kmalloc entry points in slub.c and the
+ * malloc shim.  What they fall back to is declared at the end and lives in
+ * slub.c.  A back end provides this header's functions under the same
+ * names (slab_alloc_node, slab_free, kfree_inline).
+ */
+#ifndef USLAB_SLUB_FAST_H
+#define USLAB_SLUB_FAST_H
+
+#include "slub_def.h"
+#include "cpu.h"
+
+void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
+void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab) __hidden;
+void report_fast_free(struct kmem_cache *s, void *x, bool double_free) __hidden;
+void kfree_slow(const void *x) __hidden;
+
+/* ------------------------------------------------------ free pointers */
+
+static __always_inline void *get_freepointer(const struct kmem_cache *s, const void *object)
+{
+	uintptr_t addr = (uintptr_t)object + s->offset;
+
+	return (void *)(*(const uintptr_t *)addr ^ s->random ^ addr);
+}
+
+static __always_inline void set_freepointer(const struct kmem_cache *s, void *object, void *fp)
+{
+	uintptr_t addr = (uintptr_t)object + s->offset;
+
+	*(uintptr_t *)addr = (uintptr_t)fp ^ s->random ^ addr;
+}
+
+/*
+ * is_object_offset - whether @off (< 2^32) is a multiple of s->size, with
+ * one multiply: off * M mod 2^64 < M for M = floor((2^64 - 1) / size) + 1
+ * (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019).
+ */
+static __always_inline bool is_object_offset(const struct kmem_cache *s, uintptr_t off)
+{
+	return (uint64_t)off * s->divisor_magic < s->divisor_magic;
+}
+
+/* The index of the object at @off bytes into a slab (reciprocal multiply). */
+static __always_inline uintptr_t obj_index(const struct kmem_cache *s, uintptr_t off)
+{
+	return (uintptr_t)(((uint64_t)off * s->reciprocal_size) >> RECIPROCAL_SHIFT);
+}
+
+static inline struct kmem_cache_cpu *cpu_slot(const struct kmem_cache *s)
+{
+	return this_cpu_slot(s->cpu_offset);
+}
+
+/*
+ * slab_alloc_node - the allocation fast path: pop the slot's freelist.
+ * About fifteen instructions on x86-64 (docs/checks.md has the count).
+ */
+static __always_inline void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	struct kmem_cache_cpu *c = cpu_slot(s);
+	void *object = c->freelist;
+
+	if (unlikely(!object || (gfp & __GFP_ZERO) || node != NUMA_NO_NODE))
+		return __slab_alloc(s, gfp, node);
+	c->freelist = get_freepointer(s, object);
+	return object;
+}
+
+/*
+ * slab_free - the free fast path.  One range check against the slot's cpu
+ * slab proves that @x is inside an object of this cache in memory we own;
+ * then the object-start and double-free checks, and a push.
+ */
+static __always_inline void slab_free(struct kmem_cache *s, void *x)
+{
+	struct kmem_cache_cpu *c = cpu_slot(s);
+	uintptr_t off = (uintptr_t)x - c->base;
+
+	if (likely(off < c->span)) {
+		void *head = c->freelist;
+
+		if (unlikely(x == head)) {
+			report_fast_free(s, x, true);
+			return;
+		}
+		if (unlikely(!is_object_offset(s, off))) {
+			report_fast_free(s, x, false);
+			return;
+		}
+		set_freepointer(s, x, head);
+		c->freelist = x;
+		return;
+	}
+	slab_free_slow(s, x, NULL);
+}
+
+/*
+ * kfree - any page of a slab names its cache, so the fast path is: is the
+ * address in an arena (NULL and ZERO_SIZE_PTR are not), is its page part
+ * of a slab, then the cache's free fast path.
+ */
+static __always_inline void kfree_inline(const void *x)
+{
+	struct page *page;
+
+	if (unlikely(!addr_in_arena(x)))
+		goto slow;
+	page = __virt_to_page(x);
+	if (unlikely(!(page->flags & PG_slab)))
+		goto slow;
+	slab_free(page->slab_cache, (void *)x);
+	return;
+slow:
+	kfree_slow(x);
+}
+
+#endif /* USLAB_SLUB_FAST_H */
