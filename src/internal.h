@@ -202,7 +202,6 @@ enum uslab_opt {
 	OPT_PAGE_RETAIN_MB,	/* free memory kept backed before madvise */
 	OPT_PAGE_LIMIT_MB,	/* cap on memory the page allocator maps (0: none) */
 	OPT_NUMA_NODES,		/* fake NUMA: split the CPUs into N nodes */
-	OPT_CHECKS,		/* the cheap default free checks */
 	OPT__COUNT
 };
 

@@ -28,7 +28,6 @@ static struct uslab_option options[OPT__COUNT] = {
 	[OPT_PAGE_RETAIN_MB]   = { "page_retain_mb", "USLAB_PAGE_RETAIN_MB", 16, 0, 1L << 30 },
 	[OPT_PAGE_LIMIT_MB]    = { "page_limit_mb", "USLAB_PAGE_LIMIT_MB", 0, 0, 1L << 40 },
 	[OPT_NUMA_NODES]       = { "numa_nodes", "USLAB_NUMA_NODES", 1, 1, 64 },
-	[OPT_CHECKS]           = { "checks", "USLAB_CHECKS", 1, 0, 1 },
 };
 
 static bool options_frozen;
