@@ -185,10 +185,9 @@ SHIM_EXPORT void *realloc(void *p, size_t size)
 		free(p);
 		return NULL;
 	}
-	old = ksize(p);
+	old = ksize_checked(p, "realloc");
 	if (old == 0) {
-		/* not ours: let kfree's checks report it */
-		kfree(p);
+		/* reported; only a test hook lets the report return */
 		errno = EINVAL;
 		return NULL;
 	}
@@ -223,8 +222,9 @@ static void *aligned_block(size_t align, size_t size)
 {
 	size_t need;
 
+	/* Every class from 16 up is 16-byte aligned; the 8-byte one is not. */
 	if (align <= 16)
-		return malloc(size);
+		return malloc(align == 16 && size < 16 ? 16 : size);
 	need = size > align ? size : align;
 	if (need <= SHIM_MAX_CLASS) {
 		size_t pow2 = (size_t)1 << (64 - __builtin_clzl(need - 1));
@@ -242,14 +242,11 @@ static void *aligned_block(size_t align, size_t size)
 	unsigned int order = get_order(need);
 	void *p;
 
-	if (order <= MAX_ORDER) {
+	if (order <= MAX_ORDER)
 		p = kmalloc_large((size_t)PAGE_SIZE << order, GFP_KERNEL | __GFP_NOWARN,
 				  NUMA_NO_NODE);
-	} else {
-		size_t pow2 = (size_t)1 << (64 - __builtin_clzl(need - 1));
-
-		p = kmalloc_large(pow2, GFP_KERNEL | __GFP_NOWARN, NUMA_NO_NODE);
-	}
+	else	/* a mapping of its own, aligned however far it must be */
+		p = large_map(size, align);
 	if (!p)
 		errno = ENOMEM;
 	return p;

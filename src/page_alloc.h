@@ -46,17 +46,16 @@ enum {
  * struct page - one per 4 KiB page of an arena, 64 bytes.  Which fields
  * mean something depends on the flags, as in the kernel: a free block's
  * head uses lru and order; a slab's head page (struct slab in later
- * kernels) uses lru or next/slabs/pobjects, slab_cache, freelist and the
+ * kernels) uses lru or next/owner, slab_cache, freelist and the
  * counters; tail pages point at their head.
  */
 struct page {
 	unsigned long flags;
 	union {
 		struct list_head lru;		/* free_area or node partial list */
-		struct {			/* on a cpu partial chain */
-			struct page *next;
-			int slabs;		/* slabs on the chain from here */
-			int pobjects;		/* free objects on the chain, approx */
+		struct {			/* frozen slab: cpu slab or cpu partial */
+			struct page *next;	/* the cpu partial chain */
+			void *owner;		/* cpu area of the thread that froze it */
 		};
 		struct page *head_page;		/* PG_tail */
 	};
@@ -78,7 +77,7 @@ struct page {
 	} __attribute__((aligned(16)));
 	unsigned int order;		/* of the block this page heads */
 	unsigned int node;
-	unsigned long private;		/* back end's use */
+	unsigned long private;		/* kmalloc_large: pages; slab: owner's local freelist */
 };
 
 _Static_assert(sizeof(struct page) == 64, "struct page is one cache line");

@@ -124,6 +124,8 @@ struct slabinfo {
 void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo) __hidden;
 /* Size of an object for ksize(), or 0 if @p is not one of ours. */
 size_t __ksize(const void *p) __hidden;
+/* The same, but a pointer that is not a live block's start is reported. */
+size_t ksize_checked(const void *p, const char *who) __hidden;
 void slab_fork_prepare(void) __hidden;
 void slab_fork_parent(void) __hidden;
 void slab_fork_child(void) __hidden;

@@ -171,6 +171,7 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	slab->objects = objects;
 	slab->inuse = objects;
 	slab->frozen = 1;
+	slab->private = 0;
 
 	start = slab_address(slab);
 	for (unsigned int i = 0; i < objects; i++) {
@@ -214,9 +215,57 @@ static inline struct kmem_cache_cpu *area_slot(char *area, const struct kmem_cac
 	return (struct kmem_cache_cpu *)(area + s->cpu_offset);
 }
 
+/*
+ * Owner-local frees.  A frozen slab names the cpu area of the thread that
+ * froze it (slab->owner).  When that thread frees an object of such a
+ * slab that is not its cpu slab (a cpu partial slab, most often), it
+ * pushes the object on the slab's local freelist (slab->private) without
+ * an atomic, as mimalloc's owner frees go to page->local_free; only frees
+ * from other threads pay the compare-and-swap on slab->freelist.  Like
+ * the cpu freelist, the local list is counted in slab->inuse until it is
+ * handed back: it becomes the cpu freelist when the slab is the cpu slab,
+ * and it is spliced onto slab->freelist when the slab is unfrozen.  Only
+ * the owner writes owner and the local list, and it clears owner before
+ * it unfreezes, so "owner == my area" can be true only of a slab this
+ * thread has frozen.  Other threads may read owner while it holds a list
+ * pointer (lru shares the word): that never equals a cpu area.
+ */
+static inline bool slab_owned_by_me(const struct page *slab)
+{
+	return __atomic_load_n(&slab->owner, __ATOMIC_RELAXED) == (void *)uslab_cpu_area;
+}
+
+static inline void set_slab_owner(struct page *slab, void *area)
+{
+	__atomic_store_n(&slab->owner, area, __ATOMIC_RELAXED);
+}
+
+/*
+ * take_local_freelist - the slab's local freelist, linked in front of
+ * @freelist; the slab's local list is left empty.
+ */
+static void *take_local_freelist(struct kmem_cache *s, struct page *slab, void *freelist)
+{
+	void *local = (void *)slab->private, *p = local;
+	unsigned int n = 1;
+
+	if (!local)
+		return freelist;
+	slab->private = 0;
+	for (void *next; (next = get_freepointer(s, p)); p = next) {
+		if (unlikely(++n > slab->objects)) {
+			slab_bug(s, slab, "Freepointer corrupt", "local freelist longer than the slab");
+			return freelist;
+		}
+	}
+	set_freepointer(s, p, freelist);
+	return local;
+}
+
 static inline void set_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 				struct page *slab)
 {
+	set_slab_owner(slab, uslab_cpu_area);
 	c->slab = slab;
 	c->base = (uintptr_t)slab_address(slab);
 	c->span = (size_t)slab->objects * s->size;
@@ -241,6 +290,8 @@ static void deactivate_slab(struct kmem_cache *s, struct page *slab, void *freel
 	void *tail = NULL, *old_fl, *new_fl;
 	unsigned int count = 0;
 
+	set_slab_owner(slab, NULL);
+	freelist = take_local_freelist(s, slab, freelist);
 	for (void *p = freelist; p; p = get_freepointer(s, p)) {
 		tail = p;
 		if (unlikely(++count > slab->objects)) {
@@ -278,11 +329,20 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	struct kmem_cache_node *n = NULL, *n2;
 	struct page *slab, *discard = NULL;
 
+	c->partial_slabs = 0;
+	c->partial_objects = 0;
 	while ((slab = c->partial)) {
 		union slab_counters old, new;
-		void *fl;
+		void *fl, *local, *tail = NULL;
+		unsigned int count = 0;
 
 		c->partial = slab->next;
+		set_slab_owner(slab, NULL);
+		local = take_local_freelist(s, slab, NULL);
+		for (void *p = local; p; p = get_freepointer(s, p)) {
+			tail = p;
+			count++;
+		}
 		n2 = get_node(s, page_to_nid(slab));
 		if (n != n2) {
 			if (n)
@@ -294,7 +354,12 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 			slab_snapshot(slab, &fl, &old);
 			new.counters = old.counters;
 			new.frozen = 0;
-		} while (!cmpxchg_double_slab(slab, fl, old.counters, fl, new.counters));
+			if (tail) {
+				set_freepointer(s, tail, fl);
+				new.inuse -= count;
+			}
+		} while (!cmpxchg_double_slab(slab, fl, old.counters, tail ? local : fl,
+					      new.counters));
 
 		if (!new.inuse && n->nr_partial >= s->min_partial) {
 			slab->next = discard;
@@ -319,23 +384,16 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 static void put_cpu_partial(struct kmem_cache *s, struct page *slab, bool drain)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
-	struct page *old = c->partial;
-	int pobjects = 0, slabs = 0;
 
-	if (old) {
-		pobjects = old->pobjects;
-		slabs = old->slabs;
-		if (drain && pobjects > (int)s->cpu_partial) {
-			unfreeze_partials(s, c);
-			pobjects = 0;
-			slabs = 0;
-			old = NULL;
-		}
-	}
-	slab->next = old;
-	slab->slabs = slabs + 1;
-	slab->pobjects = pobjects + (int)(slab->objects - slab->inuse);
+	if (drain && c->partial &&
+	    (c->partial_objects > (int)s->cpu_partial ||
+	     c->partial_slabs >= s->cpu_partial_slabs))
+		unfreeze_partials(s, c);
+	slab->next = c->partial;
+	set_slab_owner(slab, uslab_cpu_area);
 	c->partial = slab;
+	c->partial_slabs++;
+	c->partial_objects += (int)(slab->objects - slab->inuse);
 }
 
 static void flush_slot(struct kmem_cache *s, struct kmem_cache_cpu *c)
@@ -538,12 +596,17 @@ reread:
 	freelist = c->freelist;
 	if (freelist)
 		goto load_freelist;
+	freelist = take_local_freelist(s, slab, NULL);
+	if (freelist)
+		goto load_freelist;
+	set_slab_owner(slab, NULL);
 	freelist = get_freelist(s, slab);
 	if (!freelist) {
 		/* The slab is full and unfrozen now; the next free refiles it. */
 		clear_cpu_slab(c);
 		goto new_slab;
 	}
+	set_slab_owner(slab, uslab_cpu_area);
 load_freelist:
 	c->freelist = get_freepointer(s, freelist);
 	return freelist;
@@ -552,6 +615,9 @@ new_slab:
 	if (c->partial && (node == NUMA_NO_NODE || page_to_nid(c->partial) == node)) {
 		slab = c->partial;
 		c->partial = slab->next;
+		c->partial_slabs--;
+		c->partial_objects = max_t(int, 0, c->partial_objects -
+					   (int)(slab->objects - slab->inuse));
 		set_cpu_slab(s, c, slab);
 		c->freelist = NULL;
 		goto reread;
@@ -593,7 +659,10 @@ noinline void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	void *object = ___slab_alloc_any(s, gfp, node);
 
-	if (unlikely(gfp & __GFP_ZERO) && object)
+	if (unlikely(!object))
+		return NULL;
+	clear_freepointer(s, object);
+	if (unlikely(gfp & __GFP_ZERO))
 		memset(object, 0, s->object_size);
 	return object;
 }
@@ -694,9 +763,12 @@ static bool check_object_start(struct kmem_cache *s, struct page *slab, const vo
  */
 noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab)
 {
-	if (unlikely(!x))
-		return;
+	uintptr_t base, off;
+	size_t span;
+
 	if (!slab) {
+		if (unlikely(!x))
+			return;
 		slab = lookup_slab(x, "kmem_cache_free");
 		if (!slab)
 			return;
@@ -707,8 +779,22 @@ noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab)
 		uslab_count_error();
 	}
 	s = slab->slab_cache;
-	if (!check_object_start(s, slab, x))
+	base = (uintptr_t)slab_address(slab);
+	span = (size_t)slab->objects * s->size;
+	off = (uintptr_t)x - base;
+	if (unlikely(off >= span || !is_object_offset(s, off))) {
+		slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
 		return;
+	}
+	if (unlikely(object_looks_free(s, x, base, span))) {
+		object_err(s, slab, x, "Object already free");
+		return;
+	}
+	if (slab_owned_by_me(slab)) {
+		set_freepointer(s, x, (void *)slab->private);
+		slab->private = (unsigned long)x;
+		return;
+	}
 	__slab_free(s, slab, x, x, 1);
 }
 
@@ -761,6 +847,7 @@ USLAB_API int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t size
 		} else {
 			c->freelist = get_freepointer(s, object);
 		}
+		clear_freepointer(s, object);
 		p[i] = object;
 	}
 	if (unlikely(gfp & __GFP_ZERO))
@@ -847,6 +934,46 @@ noinline void kfree_slow(const void *x)
 USLAB_API void kfree(const void *x)
 {
 	kfree_inline(x);
+}
+
+/*
+ * ksize_checked - the usable size of the allocated block at @x, for
+ * callers about to reuse it (the shim's realloc): unlike ksize(), a
+ * pointer that is not the start of a live block is reported in @who's
+ * name, and 0 comes back if the report returns (a test hook).
+ */
+size_t ksize_checked(const void *x, const char *who)
+{
+	struct page *page;
+	struct kmem_cache *s;
+	size_t size;
+
+	if (!addr_in_arena(x)) {
+		size = large_size(x);
+		if (!size)
+			free_err(who, x, "outside every slab arena and every mapping of ours");
+		return size;
+	}
+	if (page_index(x) < ARENA_META_PAGES) {
+		free_err(who, x, "inside an arena's struct page array");
+		return 0;
+	}
+	page = virt_to_head_page(x);
+	if (page->flags & PG_slab) {
+		s = page->slab_cache;
+		if (!check_object_start(s, page, x))
+			return 0;
+		if (object_looks_free(s, x, (uintptr_t)slab_address(page),
+				      (size_t)page->objects * s->size)) {
+			object_err(s, page, x, "Object already free");
+			return 0;
+		}
+		return s->object_size;
+	}
+	if ((page->flags & PG_large_kmalloc) && x == __page_address(page))
+		return page->private << PAGE_SHIFT;
+	bad_page(x, page, "not the start of an allocated kmalloc_large block");
+	return 0;
 }
 
 size_t __ksize(const void *x)
@@ -963,6 +1090,9 @@ static void set_cpu_partial(struct kmem_cache *s)
 		s->cpu_partial = 13;
 	else
 		s->cpu_partial = 30;
+	/* As the kernel's slub_set_cpu_partial(): about twice that in slabs. */
+	s->cpu_partial_slabs = max_t(unsigned int, 2,
+				     DIV_ROUND_UP(s->cpu_partial * 2, oo_objects(s->oo)));
 }
 
 /*
@@ -979,6 +1109,7 @@ static bool early_kmem_cache_node_alloc(int node)
 		return false;
 	n = slab->freelist;
 	slab->freelist = get_freepointer(kmem_cache_node, n);
+	clear_freepointer(kmem_cache_node, n);
 	slab->inuse = 1;
 	slab->frozen = 0;
 	init_kmem_cache_node(n);
@@ -1021,7 +1152,8 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 	int slot;
 
 	s->flags = flags;
-	s->random = (uintptr_t)os_random();
+	/* Bit 62 set: a cleared free pointer never decodes to an address. */
+	s->random = (uintptr_t)os_random() | (uintptr_t)1 << 62;
 	if (!calculate_sizes(s))
 		return -EINVAL;
 	s->reciprocal_size = ((1ULL << RECIPROCAL_SHIFT) + s->size - 1) / s->size;

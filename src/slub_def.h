@@ -21,7 +21,9 @@ struct kmem_cache_cpu {
 	struct page *slab;	/* the cpu slab, frozen */
 	struct page *partial;	/* frozen partial slabs, linked through page->next */
 	unsigned long gen;	/* the cache's flush_gen this slot has seen */
-	unsigned long pad[2];
+	unsigned int partial_slabs;	/* slabs on the partial chain */
+	int partial_objects;	/* free objects on it when they joined, approx */
+	unsigned long pad;
 };
 
 _Static_assert(sizeof(struct kmem_cache_cpu) == 64, "one slot, one cache line");
@@ -84,6 +86,7 @@ struct kmem_cache {
 	struct kmem_cache_order_objects max;
 	unsigned long min_partial;	/* empty slabs kept on a node's partial list */
 	unsigned int cpu_partial;	/* free objects kept on a cpu partial chain */
+	unsigned int cpu_partial_slabs;	/* and at most this many slabs */
 	int refcount;			/* merged users; 0 when being destroyed */
 	void (*ctor)(void *);
 	const char *name;

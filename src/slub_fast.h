@@ -34,6 +34,33 @@ static __always_inline void set_freepointer(const struct kmem_cache *s, void *ob
 }
 
 /*
+ * Free-state marking.  A free object's word at s->offset always decodes to
+ * NULL or to an object of the same slab; an allocated object's never does,
+ * because every path that hands an object out clears that word first
+ * (clear_freepointer), and a cleared word decodes to s->random ^ addr,
+ * which has bit 62 set (calculate_sizes forces it) and so is no user
+ * address.  That makes "is this object already free?" one load and a
+ * compare on every free, which catches a double free however many frees
+ * came between, and from any thread, not only the kernel's naive
+ * "object == freelist head" case.  User data would have to equal
+ * s->random ^ addr ^ (an address inside this slab) to look free: with a
+ * 64-bit secret, about span / 2^64 for any one word.
+ */
+static __always_inline void clear_freepointer(const struct kmem_cache *s, void *object)
+{
+	*(uintptr_t *)((uintptr_t)object + s->offset) = 0;
+}
+
+/* Whether @object of the slab at @base (@span bytes of objects) looks free. */
+static __always_inline bool object_looks_free(const struct kmem_cache *s, const void *object,
+					      uintptr_t base, size_t span)
+{
+	uintptr_t fp = (uintptr_t)get_freepointer(s, object);
+
+	return fp - base < span || fp == 0;
+}
+
+/*
  * is_object_offset - whether @off (< 2^32) is a multiple of s->size, with
  * one multiply: off * M mod 2^64 < M for M = floor((2^64 - 1) / size) + 1
  * (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019).
@@ -66,13 +93,14 @@ static __always_inline void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, in
 	if (unlikely(!object || (gfp & __GFP_ZERO) || node != NUMA_NO_NODE))
 		return __slab_alloc(s, gfp, node);
 	c->freelist = get_freepointer(s, object);
+	clear_freepointer(s, object);
 	return object;
 }
 
 /*
  * slab_free - the free fast path.  One range check against the slot's cpu
  * slab proves that @x is inside an object of this cache in memory we own;
- * then the object-start and double-free checks, and a push.
+ * then the object-start check, the already-free check, and a push.
  */
 static __always_inline void slab_free(struct kmem_cache *s, void *x)
 {
@@ -80,17 +108,15 @@ static __always_inline void slab_free(struct kmem_cache *s, void *x)
 	uintptr_t off = (uintptr_t)x - c->base;
 
 	if (likely(off < c->span)) {
-		void *head = c->freelist;
-
-		if (unlikely(x == head)) {
-			report_fast_free(s, x, true);
-			return;
-		}
 		if (unlikely(!is_object_offset(s, off))) {
 			report_fast_free(s, x, false);
 			return;
 		}
-		set_freepointer(s, x, head);
+		if (unlikely(object_looks_free(s, x, c->base, c->span))) {
+			report_fast_free(s, x, true);
+			return;
+		}
+		set_freepointer(s, x, c->freelist);
 		c->freelist = x;
 		return;
 	}

@@ -2,8 +2,9 @@
 /*
  * bad_free.c - the cheap checks that are on in every build: a free of an
  * address outside every arena, of a page that is not a slab, of an address
- * that is not the start of an object, into the wrong cache, and an
- * immediate double free.  With a test hook each is reported and counted and
+ * that is not the start of an object, into the wrong cache, and a double
+ * free, immediate or with other frees (and other threads) in between.
+ * With a test hook each is reported and counted and
  * the allocator stays consistent; without one each aborts with the
  * kernel's words.
  */
@@ -32,6 +33,28 @@ static void die_double_cache(void *arg)
 	void *p = kmem_cache_alloc(cache, GFP_KERNEL);
 	kmem_cache_free(cache, p);
 	kmem_cache_free(cache, p);
+}
+/* a double free with other frees between: the object is not the list head */
+static void die_double_later(void *arg)
+{
+	(void)arg;
+	void *a = kmem_cache_alloc(cache, GFP_KERNEL), *b = kmem_cache_alloc(cache, GFP_KERNEL);
+
+	kmem_cache_free(cache, a);
+	kmem_cache_free(cache, b);
+	kmem_cache_free(cache, a);
+}
+/* ... and one into a slab that is no longer this thread's cpu slab */
+static void die_double_old_slab(void *arg)
+{
+	void *v[2000];
+
+	(void)arg;
+	for (int i = 0; i < 2000; i++)
+		v[i] = kmalloc(64, GFP_KERNEL);
+	for (int i = 0; i < 10; i++)
+		kfree(v[i]);
+	kfree(v[3]);
 }
 static void die_not_slab(void *arg)
 {
@@ -92,6 +115,46 @@ static void with_hook(void)
 		kfree(q[i]);
 	kfree(q[0]);
 
+	/*
+	 * Double frees that are not of the freelist head: in our cpu slab
+	 * (fast path), in old slabs (slow path, the object on this thread's
+	 * local list or on the slab's own freelist), and from another thread.
+	 */
+	{
+		void *r[3000];
+
+		for (int i = 0; i < 3000; i++)
+			r[i] = kmem_cache_alloc(cache, GFP_KERNEL);
+		kmem_cache_free(cache, r[2999]);
+		kmem_cache_free(cache, r[2998]);
+		before = hook_calls;
+		kmem_cache_free(cache, r[2999]);	/* fast path, not the head */
+		CHECK_EQ(hook_calls, before + 1);
+		CHECK(!strcmp(last_what, "Object already free"));
+		for (int i = 0; i < 100; i++)
+			kmem_cache_free(cache, r[i]);
+		before = hook_calls;
+		for (int i = 0; i < 100; i += 7)	/* slow path, each of them */
+			kmem_cache_free(cache, r[i]);
+		CHECK_EQ(hook_calls, before + 15);
+		pthread_create(&t, NULL, other_thread_free, r[500]);
+		pthread_join(t, NULL);
+		before = hook_calls;
+		kmem_cache_free(cache, r[500]);
+		CHECK_EQ(hook_calls, before + 1);
+		for (int i = 100; i < 2998; i++)
+			if (i != 500)
+				kmem_cache_free(cache, r[i]);
+		/* everything is back: a shrink leaves no objects in use */
+		kmem_cache_shrink(cache);
+		errs = uslab_error_count();
+		struct kmem_cache *probe = kmem_cache_create("deaths-probe", 48, 0, SLAB_NO_MERGE, NULL);
+		void *o1 = kmem_cache_alloc(probe, GFP_KERNEL);
+		kmem_cache_free(probe, o1);
+		kmem_cache_destroy(probe);
+		CHECK_EQ(uslab_error_count(), errs);
+	}
+
 	/* not a slab page */
 	unsigned long a = __get_free_pages(GFP_KERNEL, 1);
 	before = hook_calls;
@@ -129,6 +192,8 @@ int main(void)
 	CHECK(expect_death(die_interior, NULL, "Invalid object pointer"));
 	CHECK(expect_death(die_double, NULL, "BUG kmalloc-64 (Not tainted): Object already free"));
 	CHECK(expect_death(die_double_cache, NULL, "BUG deaths (Not tainted): Object already free"));
+	CHECK(expect_death(die_double_later, NULL, "BUG deaths (Not tainted): Object already free"));
+	CHECK(expect_death(die_double_old_slab, NULL, "BUG kmalloc-64 (Not tainted): Object already free"));
 	CHECK(expect_death(die_not_slab, NULL, "BUG: Bad page state"));
 	CHECK(expect_death(die_large_interior, NULL, "BUG: Bad page state"));
 	/* after all that, the allocator in this process is fine */

@@ -3,7 +3,8 @@
  * slub_internals.c - what the public API cannot see: the bootstrap left
  * every struct kmem_cache and kmem_cache_node inside the kmem_cache and
  * kmem_cache_node caches; slab_state reached FULL; SLUB's order and
- * min_partial choices; the hardened free pointer; the kmalloc index table.
+ * min_partial choices; the hardened free pointer; the kmalloc index table;
+ * owner-local frees into this thread's cpu partial slabs.
  */
 #include "slab.h"
 #include "cpu.h"
@@ -121,6 +122,76 @@ static void cpu_layer(void)
 	kmem_cache_destroy(t);
 }
 
+static long cache_active_objs(const char *name)
+{
+	static char buf[1 << 16];
+	char *line;
+	size_t len = strlen(name);
+
+	uslab_slabinfo(buf, sizeof(buf));
+	for (line = buf; line; line = strchr(line, '\n')) {
+		line += *line == '\n';
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			return strtol(line + len, NULL, 10);
+	}
+	return -1;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void local_frees(void)
+{
+	enum { N = 5000 };
+	struct kmem_cache *s = kmem_cache_create("local", 64, 0, SLAB_NO_MERGE, NULL);
+	static void *v[N];
+	struct kmem_cache_cpu *c;
+	struct page *slab;
+
+	/* allocated before being freed: the cleared word says "not free" */
+	v[0] = kmem_cache_alloc(s, GFP_KERNEL);
+	CHECK_EQ(*(uintptr_t *)((char *)v[0] + s->offset), 0);
+	kmem_cache_free(s, v[0]);
+	for (int i = 0; i < N; i++) {
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		memset(v[i], 0xa5, 64);
+	}
+	c = this_cpu_slot(s->cpu_offset);
+	/* free an old slab's objects: it joins our partial chain, owned by us */
+	slab = virt_to_head_page(v[0]);
+	CHECK(slab != c->slab);
+	kmem_cache_free(s, v[0]);
+	CHECK(slab->frozen && slab->owner == (void *)uslab_cpu_area && c->partial == slab);
+	kmem_cache_free(s, v[1]);
+	/* the second went on the slab's local list, not its atomic freelist */
+	CHECK(slab->private == (unsigned long)v[1]);
+	/* every other object, so that slabs are revisited in a mixed order */
+	for (int i = 2; i < N; i += 2)
+		kmem_cache_free(s, v[i]);
+	for (int i = 3; i < N; i += 2)
+		kmem_cache_free(s, v[i]);
+	/* all distinct when handed out again, and nothing was lost */
+	for (int i = 0; i < N; i++)
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	static void *sorted[N];
+	int dup = 0;
+	memcpy(sorted, v, sizeof(v));
+	qsort(sorted, N, sizeof(void *), cmp_ptr);
+	for (int i = 1; i < N; i++)
+		dup += sorted[i] == sorted[i - 1];
+	CHECK_EQ(dup, 0);
+	for (int i = N - 1; i >= 0; i--)
+		kmem_cache_free(s, v[i]);
+	kmem_cache_shrink(s);
+	CHECK(c->partial == NULL && c->partial_slabs == 0);
+	CHECK_EQ(cache_active_objs("local"), 0);
+	kmem_cache_destroy(s);
+}
+
 int main(void)
 {
 	bootstrap();
@@ -128,5 +199,6 @@ int main(void)
 	orders();
 	hardened_freepointer();
 	cpu_layer();
+	local_frees();
 	return test_done("slub_internals");
 }

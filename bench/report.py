@@ -1,0 +1,657 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Turn the benchmark programs' RESULT lines into medians, ratios, a table,
+CSV, JSON, a chart and BENCHMARKS.md.  Python 3 standard library only.
+
+Modes:
+
+  report.py --raw RAW --out-dir DIR [--mode M --runs N --command TEXT]
+      RAW is bench/run.sh's tab-separated file: allocator, run, program and
+      one line of program output (or NOTE lines).  Prints the table and
+      writes DIR/latest.csv, DIR/latest.json, DIR/latest.gp and, if gnuplot
+      is installed, DIR/latest.png.
+
+  report.py --markdown [--json DIR/latest.json] [--output BENCHMARKS.md]
+      Writes BENCHMARKS.md from a results file.
+
+  report.py --callgrind OUT --pairs N --workload W --exe PATH --expect RE
+            [--program-output FILE] [--not-glibc]
+      Reads one callgrind output file of bench_fastpath, checks that the
+      allocator meant is the one that ran, and prints
+      "RESULT W instr_per_pair X": the instructions executed outside the
+      benchmark program itself (in the allocator and whatever it calls)
+      per alloc+free pair.
+
+Ratios.  For each workload the best peer is the best of glibc, jemalloc,
+tcmalloc and mimalloc.  Every allocator's ratio to it is a cost ratio:
+value / best for metrics where lower is better (times, instructions,
+memory), best / value for throughput.  So in both cases 1.00 is the best
+peer's level, below 1 beats it, above 1 loses to it.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+PEERS = ["glibc", "jemalloc", "tcmalloc", "mimalloc"]
+USLABS = ["uslab-kmalloc", "uslab-kmem_cache", "uslab-shim"]
+ALLOCATORS = PEERS + USLABS
+
+# metric -> (better, unit, in the chart)
+METRICS = {
+    "ns_per_op": ("lower", "ns per operation", True),
+    "cycles_per_op": ("lower", "TSC ticks per operation", False),
+    "mops": ("higher", "million alloc+free pairs per second", True),
+    "bytes_per_obj": ("lower", "RSS bytes per live object", True),
+    "rss_mib": ("lower", "MiB RSS above the start", True),
+    "instr_per_pair": ("lower", "instructions per alloc+free pair", True),
+}
+
+# RSS deltas can be zero or negative; for ratios they count as one page.
+RSS_FLOOR_MIB = 4096 / (1024 * 1024)
+
+WORKLOAD_NOTES = [
+    ("slab/alloc/N, slab/free/N",
+     "slab_test: 10000 allocations of N bytes in a row, then the 10000 frees "
+     "(median of repetitions)"),
+    ("slab/pair/N", "slab_test: 10000 alloc/free pairs of N bytes"),
+    ("threads/local/Nt", "N threads, each allocating and freeing 64-byte objects in batches of 100"),
+    ("threads/remote/Nt", "N/2 producer/consumer pairs: one thread allocates, the other frees "
+     "(lock-free SPSC ring)"),
+    ("threads/larson/Nt", "Larson-style server: N lineages of short-lived threads replacing "
+     "random 8..1000-byte blocks inherited from the thread before"),
+    ("mix/wsN", "random sizes 8..4096 (weighted to small) over a working set of N live objects"),
+    ("memory/live", "RSS per live object, 1M objects of 64 bytes"),
+    ("memory/free90", "RSS after freeing 90% of them at random (fragmentation)"),
+    ("memory/free_all, memory/trim", "RSS after freeing all, and after the allocator's trim call"),
+    ("fastpath/pair, fastpath/batch", "callgrind instructions per 64-byte alloc+free pair, "
+     "alone or in batches of 100 (the allocator's instructions only)"),
+]
+
+
+def die(msg):
+    print("report.py: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    a = abs(v)
+    if a >= 100:
+        return "%.0f" % v
+    if a >= 10:
+        return "%.1f" % v
+    if a >= 1:
+        return "%.2f" % v
+    return "%.3f" % v
+
+
+def fmt_ratio(r):
+    return "-" if r is None else "%.2f" % r
+
+
+# --------------------------------------------------------------- parsing
+
+def parse_raw(path):
+    """Return (values, info, notes): values[(workload, metric)][alloc] is a
+    list of numbers, in order of first appearance of the workload."""
+    values = {}
+    info = {}
+    notes = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            parts = line.split("\t", 3)
+            if len(parts) != 4:
+                die("%s:%d: not four tab-separated fields: %r" % (path, lineno, line))
+            alloc, _run, prog, text = parts
+            if alloc == "NOTE":
+                notes.append(text)
+                continue
+            if alloc not in ALLOCATORS:
+                die("%s:%d: unknown allocator %r" % (path, lineno, alloc))
+            words = text.split()
+            if words[0] == "INFO":
+                if len(words) >= 3:
+                    info.setdefault(alloc, {})["%s %s" % (prog, words[1])] = " ".join(words[2:])
+                continue
+            if words[0] != "RESULT" or len(words) != 4:
+                die("%s:%d: not a RESULT line: %r" % (path, lineno, text))
+            _, workload, metric, value = words
+            if metric not in METRICS:
+                die("%s:%d: unknown metric %r" % (path, lineno, metric))
+            try:
+                v = float(value)
+            except ValueError:
+                die("%s:%d: bad value %r" % (path, lineno, value))
+            if not math.isfinite(v):
+                die("%s:%d: value %r is not finite" % (path, lineno, value))
+            values.setdefault((workload, metric), {}).setdefault(alloc, []).append(v)
+    return values, info, notes
+
+
+def cost_ratio(metric, v, best):
+    """v relative to best, oriented so that lower is better."""
+    if v is None or best is None:
+        return None
+    if metric == "rss_mib":
+        v, best = max(v, RSS_FLOOR_MIB), max(best, RSS_FLOOR_MIB)
+    if v <= 0 or best <= 0:
+        return None
+    return v / best if METRICS[metric][0] == "lower" else best / v
+
+
+def summarise(values):
+    rows = []
+    for (workload, metric), per_alloc in values.items():
+        better, unit, charted = METRICS[metric]
+        stats = {}
+        for alloc in ALLOCATORS:
+            runs = per_alloc.get(alloc)
+            if runs:
+                stats[alloc] = {
+                    "median": statistics.median(runs),
+                    "min": min(runs),
+                    "max": max(runs),
+                    "runs": runs,
+                }
+        peer_medians = [(stats[p]["median"], p) for p in PEERS if p in stats]
+        best_peer = best_value = None
+        if peer_medians:
+            pick = min if better == "lower" else max
+            best_value, best_peer = pick(peer_medians)
+        ratios = {a: cost_ratio(metric, s["median"], best_value) for a, s in stats.items()}
+        rows.append({
+            "workload": workload,
+            "metric": metric,
+            "unit": unit,
+            "better": better,
+            "charted": charted,
+            "values": stats,
+            "best_peer": best_peer,
+            "best_peer_value": best_value,
+            "ratio_to_best_peer": ratios,
+        })
+    return rows
+
+
+# --------------------------------------------------------------- machine
+
+def run(cmd):
+    try:
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True, timeout=20, check=False)
+        return out.stdout.strip() if out.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine_info():
+    m = {}
+    lscpu = run(["lscpu"])
+    for key, name in (("Model name", "cpu"), ("Hypervisor vendor", "hypervisor"),
+                      ("Thread(s) per core", "threads_per_core")):
+        mm = re.search(r"^%s:\s*(.+)$" % re.escape(key), lscpu, re.M)
+        if mm:
+            m[name] = mm.group(1).strip()
+    m["cpus"] = os.cpu_count()
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            kb = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
+            m["memory"] = "%.1f GiB" % (kb / 1024 / 1024)
+    except (OSError, AttributeError):
+        pass
+    m["kernel"] = run(["uname", "-sr"])
+    os_release = {}
+    try:
+        with open("/etc/os-release", encoding="utf-8") as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                os_release[k] = v.strip('"')
+    except OSError:
+        pass
+    m["os"] = os_release.get("PRETTY_NAME", "")
+    m["glibc"] = run(["getconf", "GNU_LIBC_VERSION"])
+    m["compiler"] = run(["cc", "--version"]).split("\n")[0]
+    m["valgrind"] = run(["valgrind", "--version"])
+    pkgs = {}
+    for pkg in ("libjemalloc2", "libtcmalloc-minimal4", "libmimalloc2.0"):
+        pkgs[pkg] = run(["dpkg-query", "-W", "-f", "${Version}", pkg]) or "not installed"
+    m["packages"] = pkgs
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    commit = run(["git", "-C", root, "rev-parse", "--short", "HEAD"])
+    if commit and run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"]):
+        commit += " (with uncommitted changes)"
+    m["uslab_commit"] = commit or "none"
+    return m
+
+
+# ----------------------------------------------------------------- table
+
+def table_columns(rows):
+    present = [a for a in ALLOCATORS if any(a in r["values"] for r in rows)]
+    # uslab's columns stay even when it did not run, so the layout is stable.
+    allocs = [a for a in PEERS if a in present] + USLABS
+    return allocs
+
+
+def table_lines(rows, markdown):
+    allocs = table_columns(rows)
+    head = ["workload", "metric", "better"] + allocs + ["best peer"] + \
+        ["%s/best" % a.replace("uslab-", "") for a in USLABS]
+    body = []
+    for r in rows:
+        cells = [r["workload"], r["metric"], r["better"]]
+        for a in allocs:
+            s = r["values"].get(a)
+            cells.append(fmt(s["median"]) if s else "-")
+        cells.append(r["best_peer"] or "-")
+        for a in USLABS:
+            cells.append(fmt_ratio(r["ratio_to_best_peer"].get(a)))
+        body.append(cells)
+    if markdown:
+        out = ["| " + " | ".join(head) + " |",
+               "|" + "|".join("---" if i < 3 or i == len(head) - 4 else "---:"
+                              for i in range(len(head))) + "|"]
+        out += ["| " + " | ".join(c) + " |" for c in body]
+        return out
+    widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+    out = []
+    for row in [head] + body:
+        out.append("  ".join(c.ljust(widths[i]) if i < 3 else c.rjust(widths[i])
+                             for i, c in enumerate(row)))
+        if row is head:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+# ---------------------------------------------------------------- writing
+
+def write_csv(rows, path):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["workload", "metric", "unit", "better", "allocator", "median", "min",
+                    "max", "runs", "ratio_to_best_peer", "best_peer"])
+        for r in rows:
+            for a in ALLOCATORS:
+                s = r["values"].get(a)
+                if not s:
+                    continue
+                ratio = r["ratio_to_best_peer"].get(a)
+                w.writerow([r["workload"], r["metric"], r["unit"], r["better"], a,
+                            "%.6g" % s["median"], "%.6g" % s["min"], "%.6g" % s["max"],
+                            len(s["runs"]), "" if ratio is None else "%.4f" % ratio,
+                            r["best_peer"] or ""])
+
+
+def chart_groups(rows):
+    """Charted rows split into panels by the workload's first component."""
+    order = ["slab", "threads", "mix", "memory", "fastpath"]
+    groups = {}
+    for r in rows:
+        if r["charted"] and r["best_peer"]:
+            groups.setdefault(r["workload"].split("/")[0], []).append(r)
+    names = [g for g in order if g in groups] + [g for g in groups if g not in order]
+    panels = []
+    # Small groups share a panel so that no panel is a sliver.
+    cur = []
+    for g in names:
+        if cur and sum(len(groups[x]) for x in cur) + len(groups[g]) > 16:
+            panels.append(cur)
+            cur = []
+        cur.append(g)
+        if len(groups[g]) > 16:
+            panels.append(cur)
+            cur = []
+    if cur:
+        panels.append(cur)
+    return [(", ".join(p), [r for g in p for r in groups[g]]) for p in panels]
+
+
+def write_chart(rows, out_dir, title):
+    allocs = [a for a in ALLOCATORS if any(a in r["values"] for r in rows)]
+    panels = chart_groups(rows)
+    if not panels or not allocs:
+        return None
+    dat = os.path.join(out_dir, "latest.dat")
+    gp = os.path.join(out_dir, "latest.gp")
+    png = os.path.join(out_dir, "latest.png")
+    with open(dat, "w", encoding="utf-8") as f:
+        for i, (_name, prow) in enumerate(panels):
+            if i:
+                f.write("\n\n")
+            f.write("# workload " + " ".join(allocs) + "\n")
+            for r in prow:
+                label = r["workload"]
+                cells = [label]
+                for a in allocs:
+                    ratio = r["ratio_to_best_peer"].get(a)
+                    cells.append("NaN" if ratio is None else "%.5g" % ratio)
+                f.write(" ".join(cells) + "\n")
+    colours = {"glibc": "#7f7f7f", "jemalloc": "#1f77b4", "tcmalloc": "#2ca02c",
+               "mimalloc": "#9467bd", "uslab-kmalloc": "#d62728",
+               "uslab-kmem_cache": "#ff7f0e", "uslab-shim": "#8c564b"}
+    height = 0.93
+    lines = [
+        "# Generated by bench/report.py; gnuplot %s" % os.path.basename(gp),
+        "set terminal pngcairo size 1800,%d font 'sans,10' noenhanced" % (380 * len(panels) + 120),
+        "set output '%s'" % os.path.basename(png),
+        "set datafile missing 'NaN'",
+        "set style data histogram",
+        "set style histogram clustered gap 1",
+        "set style fill solid 0.9 border -1",
+        "set boxwidth 0.9",
+        "set logscale y 2",
+        "set grid ytics",
+        "set ylabel 'cost relative to the best peer (lower is better)'",
+        "set xtics rotate by -40 scale 0",
+        "set key outside right top vertical",
+        "set multiplot title '%s'" % title.replace("'", ""),
+    ]
+    top = height
+    step = height / len(panels)
+    for i, (name, prow) in enumerate(panels):
+        lines += [
+            "set origin 0,%.4f" % (top - step * (i + 1)),
+            "set size 1,%.4f" % step,
+            "set title '%s'" % name,
+            "set xrange [-0.6:%.1f]" % (len(prow) - 0.4),
+            "plot " + ", \\\n     ".join(
+                "'%s' index %d using %d:xtic(1) title '%s' lc rgb '%s'"
+                % (os.path.basename(dat), i, j + 2, a, colours.get(a, "black"))
+                for j, a in enumerate(allocs))
+            + ", \\\n     1 notitle with lines dt 2 lc rgb 'black'",
+        ]
+    lines.append("unset multiplot")
+    with open(gp, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        print("report.py: gnuplot is not installed (apt-get install gnuplot-nox): "
+              "no chart, script left in %s" % gp, file=sys.stderr)
+        return None
+    res = subprocess.run([gnuplot, os.path.basename(gp)], cwd=out_dir,
+                         stderr=subprocess.PIPE, text=True, check=False)
+    if res.returncode != 0 or not os.path.exists(png):
+        die("gnuplot failed on %s:\n%s" % (gp, res.stderr))
+    return png
+
+
+def do_raw(args):
+    values, info, notes = parse_raw(args.raw)
+    if not values:
+        die("no results in %s" % args.raw)
+    rows = summarise(values)
+    os.makedirs(args.out_dir, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = machine_info()
+    if args.load:
+        machine["load_before"] = args.load
+    allocators = {}
+    for a in ALLOCATORS:
+        if a in info or any(a in r["values"] for r in rows):
+            allocators[a] = info.get(a, {})
+    doc = {
+        "generated": now,
+        "mode": args.mode,
+        "runs": args.runs,
+        "command": args.command,
+        "machine": machine,
+        "allocators": allocators,
+        "notes": notes,
+        "metrics": {k: {"better": v[0], "unit": v[1]} for k, v in METRICS.items()},
+        "ratio": "cost relative to the best peer (glibc, jemalloc, tcmalloc, mimalloc): "
+                 "value/best when lower is better, best/value for throughput; "
+                 "below 1 beats the best peer",
+        "results": rows,
+    }
+    with open(os.path.join(args.out_dir, "latest.json"), "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    write_csv(rows, os.path.join(args.out_dir, "latest.csv"))
+    png = write_chart(rows, args.out_dir,
+                      "uslab and peers, %s run, %s (%s)" % (args.mode, now,
+                                                            machine.get("cpu", "?")))
+
+    print("Medians of %s run(s), %s mode.  Ratio columns: uslab's cost relative to the "
+          "best peer (<1 beats it; throughput inverted)." % (args.runs, args.mode))
+    print()
+    for line in table_lines(rows, markdown=False):
+        print(line)
+    if notes:
+        print()
+        for n in notes:
+            print("note: " + n)
+    print()
+    print("wrote %s/latest.csv, latest.json%s" % (args.out_dir, ", latest.png" if png else ""))
+
+
+# -------------------------------------------------------------- markdown
+
+def do_markdown(args):
+    with open(args.json, encoding="utf-8") as f:
+        doc = json.load(f)
+    rows = doc["results"]
+    m = doc["machine"]
+    out_path = os.path.abspath(args.output)
+    root = os.path.dirname(out_path)
+    png = os.path.join(os.path.dirname(os.path.abspath(args.json)), "latest.png")
+    lines = [
+        "# Benchmarks",
+        "",
+        "uslab against glibc, jemalloc, tcmalloc and mimalloc. This file is written by",
+        "`bench/report.py --markdown` at the end of `make bench`; see `bench/` for the",
+        "programs.",
+        "",
+        "## How to run",
+        "",
+        "```sh",
+        "make bench                  # full: 5 runs of everything (about 5 minutes on 2 cores)",
+        "make bench BENCH_QUICK=1    # quick: 3 shorter runs (under 5 minutes)",
+        "bench/run.sh --help         # options: allocators, runs, no callgrind, ...",
+        "```",
+        "",
+        "As root the peers are installed from Debian (`libjemalloc2`,",
+        "`libtcmalloc-minimal4`, `libmimalloc2.0`, `gnuplot-nox` for the chart,",
+        "`valgrind` for the instruction counts); otherwise a missing one is",
+        "skipped with a note. Results land in `bench/results/latest.{csv,json,png}`.",
+        "",
+        "## Latest run",
+        "",
+        "- date: %s" % doc["generated"],
+        "- command: `%s`" % doc["command"],
+        "- mode: %s, %s run(s) of each program per allocator, medians reported"
+        % (doc["mode"], doc["runs"]),
+        "- uslab commit: %s" % m.get("uslab_commit", "?"),
+        "",
+        "| machine | |",
+        "|---|---|",
+        "| CPU | %s%s |" % (m.get("cpu", "?"),
+                          " (%s guest)" % m["hypervisor"] if m.get("hypervisor") else ""),
+        "| CPUs | %s |" % m.get("cpus", "?"),
+        "| memory | %s |" % m.get("memory", "?"),
+        "| OS | %s |" % m.get("os", "?"),
+        "| kernel | %s |" % m.get("kernel", "?"),
+        "| glibc | %s |" % m.get("glibc", "?"),
+        "| compiler | %s |" % m.get("compiler", "?"),
+        "| valgrind | %s |" % (m.get("valgrind") or "not installed"),
+    ]
+    if m.get("load_before"):
+        lines.append("| load average before the run | %s |" % m["load_before"])
+    for pkg, ver in m.get("packages", {}).items():
+        lines.append("| %s | %s |" % (pkg, ver))
+    lines += ["", "Allocators measured:", ""]
+    for a, inf in doc.get("allocators", {}).items():
+        where = inf.get("check alloc_from", "?")
+        trim = inf.get("memory memory", "")
+        tm = re.search(r"trim=(\S+)", trim)
+        lines.append("- **%s**: allocation calls resolved to `%s`%s" % (
+            a, where, "; trim: `%s`" % tm.group(1) if tm else ""))
+    if doc.get("notes"):
+        lines += ["", "Notes from the run:", ""]
+        lines += ["- " + n for n in doc["notes"]]
+    lines += [
+        "",
+        "## Results",
+        "",
+        "Medians. The `.../best` columns are uslab's cost relative to the best peer",
+        "for that row (`kmalloc`: uslab-kmalloc, `kmem_cache`: uslab-kmem_cache,",
+        "`shim`: uslab-shim): value / best where lower is better, best / value for",
+        "throughput (`mops`). **Below 1.00 uslab beats every peer; above 1.00 the best",
+        "peer wins.** `-`: not measured (see the notes above).",
+        "",
+    ]
+    if os.path.exists(png):
+        rel = os.path.relpath(png, root)
+        lines += ["![ratios to the best peer](%s)" % rel, "",
+                  "The chart shows every allocator's cost relative to the best peer",
+                  "(log scale; 1 is the best peer, lower is better).", ""]
+    lines += table_lines(rows, markdown=True)
+    lines += ["", "Units:", ""]
+    for k, v in doc["metrics"].items():
+        lines.append("- `%s`: %s, %s is better" % (k, v["unit"], v["better"]))
+    lines += ["", "## Workloads", ""]
+    lines += ["- `%s`: %s" % (w, d) for w, d in WORKLOAD_NOTES]
+    lines += [
+        "",
+        "Caveats: `cycles_per_op` are TSC ticks (constant rate), not core cycles.",
+        "RSS is what `/proc/self/statm` shows; memory an allocator released with",
+        "`MADV_FREE` stays counted until the kernel needs it. The instruction counts",
+        "exclude the benchmark loop itself (a dozen instructions per pair).",
+        "",
+    ]
+    with open(out_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    print("wrote " + out_path)
+
+
+# -------------------------------------------------------------- callgrind
+
+NAME_RE = re.compile(r"^\((\d+)\)(?: (.*))?$")
+
+
+def parse_callgrind(path):
+    """Self cost per (object, function), the totals line, and the sum."""
+    names = {"ob": {}, "fn": {}}
+    cur = {"ob": "?", "fn": "?"}
+    self_cost = {}
+    totals = None
+    skip_next_cost = False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            key, eq, rest = line.partition("=")
+            if eq and key in ("ob", "fn", "cob", "cfn", "fl", "fi", "fe", "cfi", "cfl"):
+                kind = {"cob": "ob", "cfn": "fn"}.get(key, key)
+                if kind in names:
+                    mm = NAME_RE.match(rest)
+                    if mm:
+                        ident, name = mm.groups()
+                        if name is not None:
+                            names[kind][ident] = name
+                        name = names[kind].get(ident, "?")
+                    else:
+                        name = rest
+                    if key in ("ob", "fn"):
+                        cur[key] = name
+                continue
+            if eq and key == "calls":
+                skip_next_cost = True
+                continue
+            if key == "totals" or line.startswith("totals:"):
+                totals = int(line.split()[1])
+                continue
+            if line[0].isdigit() or line[0] in "+-*":
+                if skip_next_cost:
+                    skip_next_cost = False
+                    continue
+                fields = line.split()
+                if len(fields) >= 2:
+                    k = (cur["ob"], cur["fn"])
+                    self_cost[k] = self_cost.get(k, 0) + int(fields[-1])
+    return self_cost, totals
+
+
+def do_callgrind(args):
+    self_cost, totals = parse_callgrind(args.callgrind)
+    total = sum(self_cost.values())
+    if totals is not None and totals != total:
+        die("%s: self costs add up to %d, totals line says %d" % (args.callgrind, total, totals))
+    exe = os.path.realpath(args.exe)
+    harness = sum(c for (ob, _fn), c in self_cost.items()
+                  if ob != "?" and os.path.realpath(ob) == exe)
+    alloc = total - harness
+    if alloc <= 0:
+        die("%s: no instructions outside the benchmark program were counted" % args.callgrind)
+    if args.program_output:
+        with open(args.program_output, encoding="utf-8") as f:
+            out = f.read()
+        mm = re.search(r"^INFO alloc_from (\S+)", out, re.M)
+        if not mm or not re.search(args.expect, mm.group(1)):
+            die("%s: under valgrind the allocation calls resolved to %s, expected %s"
+                % (args.callgrind, mm.group(1) if mm else "?", args.expect))
+    if args.not_glibc:
+        libc = sum(c for (ob, fn), c in self_cost.items()
+                   if re.search(r"/libc[.-]", ob) and re.search(r"malloc|free|tcache", fn))
+        if libc > alloc * 0.01:
+            die("%s: %d instructions in glibc's malloc: the preload did not take"
+                % (args.callgrind, libc))
+    # Where the instructions went, for whoever reads the raw output.
+    top = sorted(((c, ob, fn) for (ob, fn), c in self_cost.items()), reverse=True)[:6]
+    for c, ob, fn in top:
+        print("INFO callgrind_top %s %s %.1f" % (os.path.basename(ob), fn.replace(" ", "_"),
+                                                 c / args.pairs))
+    print("INFO callgrind_harness_per_pair %.1f" % (harness / args.pairs))
+    print("RESULT %s instr_per_pair %.2f" % (args.workload, alloc / args.pairs))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--raw")
+    p.add_argument("--out-dir", default="bench/results")
+    p.add_argument("--mode", default="full")
+    p.add_argument("--runs", default="?")
+    p.add_argument("--command", default="bench/run.sh")
+    p.add_argument("--load", default="", help="load average before the run")
+    p.add_argument("--markdown", action="store_true")
+    p.add_argument("--json")
+    p.add_argument("--output")
+    p.add_argument("--callgrind")
+    p.add_argument("--pairs", type=int)
+    p.add_argument("--workload")
+    p.add_argument("--exe")
+    p.add_argument("--expect", default=".")
+    p.add_argument("--program-output")
+    p.add_argument("--not-glibc", action="store_true")
+    args = p.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if args.callgrind:
+        if not (args.pairs and args.workload and args.exe):
+            die("--callgrind needs --pairs, --workload and --exe")
+        do_callgrind(args)
+    elif args.markdown:
+        args.json = args.json or os.path.join(root, "bench", "results", "latest.json")
+        args.output = args.output or os.path.join(root, "BENCHMARKS.md")
+        do_markdown(args)
+    elif args.raw:
+        do_raw(args)
+    else:
+        p.print_help()
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
