@@ -110,15 +110,23 @@ static inline bool list_empty(const struct list_head *head)
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
 #define list_first_entry(head, type, member) \
 	list_entry((head)->next, type, member)
+/*
+ * The walkers test for the end on the list_head, never through an entry:
+ * the head is not inside an entry, and forming one around it (as the
+ * kernel's macros do) is a misaligned member access to UBSan when the
+ * entry type is more aligned than the head's container (struct page).
+ */
 #define list_for_each_entry(pos, head, member)				\
-	for (pos = list_entry((head)->next, __typeof__(*pos), member);	\
-	     &pos->member != (head);					\
-	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
+	for (struct list_head *__le = (head)->next;			\
+	     __le != (head) &&						\
+	     ((pos) = list_entry(__le, __typeof__(*pos), member), 1);	\
+	     __le = __le->next)
 #define list_for_each_entry_safe(pos, n, head, member)			\
-	for (pos = list_entry((head)->next, __typeof__(*pos), member),	\
-	     n = list_entry(pos->member.next, __typeof__(*pos), member);	\
-	     &pos->member != (head);					\
-	     pos = n, n = list_entry(n->member.next, __typeof__(*n), member))
+	for (struct list_head *__le = (head)->next, *__ln = __le->next;	\
+	     __le != (head) &&						\
+	     ((pos) = list_entry(__le, __typeof__(*pos), member),	\
+	      (n) = list_entry(__ln, __typeof__(*pos), member), (void)(n), 1); \
+	     __le = __ln, __ln = __le->next)
 
 /* ------------------------------------------------------- spinlock */
 
