@@ -37,6 +37,25 @@
  *    arena growth; GFP_ATOMIC / GFP_NOWAIT only try it.  large_lock guards
  *    the direct-mapping table.  Order: grow_lock, then zone->lock.  Around
  *    fork all of them are taken, so the child starts with them free.
+ *
+ * 6. Page flags.  Only the first page of a block carries block state:
+ *    PG_buddy (free, on a list), PG_isolated (free, being released) or
+ *    PG_head (handed out), with the block's order.  Every other page has
+ *    no flags (a slab's tail pages carry PG_tail | PG_slab while the slab
+ *    lives; SLUB clears them before it frees).  Whatever makes a head
+ *    page a page inside a larger block - merging, a split's lower half
+ *    being handed out - clears or rewrites its flags under zone->lock, so
+ *    a stale head never survives.  That is what lets a free tell, from one
+ *    struct page, the head of an allocated block from a tail page or from
+ *    a page already merged into a free block (a double free), and find the
+ *    block around a bad page in at most MAX_ORDER + 1 loads.
+ *
+ * 7. Failure.  __alloc_pages() fails quietly (the slab layer reports in its
+ *    own words); alloc_pages_node() reports a failure as the kernel's
+ *    warn_alloc() does, unless __GFP_NOWARN, and a __GFP_NOFAIL request
+ *    that cannot be met (page_limit_mb reached, the OS refusing memory, an
+ *    order above MAX_ORDER) reports and aborts, since returning NULL would
+ *    break the caller's contract and waiting would never end.
  */
 #define _GNU_SOURCE
 #include "page_alloc.h"
@@ -44,6 +63,8 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+
+extern char *program_invocation_short_name;
 
 unsigned char arena_map[NR_ARENA_SLOTS];
 int nr_node_ids = 1;
@@ -77,8 +98,6 @@ static unsigned int nr_cpus;
 
 void bad_page(const void *addr, const struct page *page, const char *reason)
 {
-	extern char *program_invocation_short_name;
-
 	pr_err("BUG: Bad page state in process %s  addr:%p\n",
 	       program_invocation_short_name, addr);
 	if (page)
@@ -128,6 +147,12 @@ static void __free_one_page(struct zone *z, struct page *page, unsigned int orde
 	struct page *map = (struct page *)((uintptr_t)page & ~(ARENA_SIZE - 1));
 	unsigned long idx = (unsigned long)(page - map);
 
+	/*
+	 * If @page merges as an upper half it is no head any more; a PG_head
+	 * left on it would let a second free of it pass the checks and put
+	 * it on a list inside the merged free block.
+	 */
+	page->flags = 0;
 	while (order < MAX_ORDER) {
 		unsigned long buddy_idx = idx ^ (1UL << order);
 		struct page *buddy = pfn_page(map, buddy_idx);
@@ -152,6 +177,11 @@ static void expand(struct zone *z, struct page *page, unsigned int low,
 	}
 }
 
+/*
+ * __rmqueue - take a block of @order off the lists and mark it handed out.
+ * The head state is set here, under the lock, so that no free ever sees a
+ * block that is neither on a list nor marked PG_head.
+ */
 static struct page *__rmqueue(struct zone *z, unsigned int order, bool *clean)
 {
 	for (unsigned int o = order; o <= MAX_ORDER; o++) {
@@ -164,6 +194,10 @@ static struct page *__rmqueue(struct zone *z, unsigned int order, bool *clean)
 		*clean = page->flags & PG_clean;
 		del_buddy(z, page, o);
 		expand(z, page, order, o, *clean);
+		page->flags = PG_head;
+		page->order = order;
+		page->node = (unsigned int)z->node;
+		z->nr_alloc += 1UL << order;
 		return page;
 	}
 	return NULL;
@@ -233,23 +267,42 @@ static bool carve_fresh(struct zone *z, struct arena *a)
 	return true;
 }
 
-/*
- * zone_grow - make a MAX_ORDER block available, from the newest arena or
- * a new one.  Returns false if the OS (or page_limit_mb) refuses.
- */
-static noinline bool zone_grow(struct zone *z, gfp_t gfp)
+/* zone_has_block - whether a free block of @order or more is on the lists. */
+static bool zone_has_block(struct zone *z, unsigned int order)
 {
-	bool ok = false;
+	bool found = false;
 
-	if (gfp & __GFP_DIRECT_RECLAIM)
+	spin_lock(&z->lock);
+	for (unsigned int o = order; o <= MAX_ORDER && !found; o++)
+		found = !list_empty(&z->free_area[o].free_list);
+	spin_unlock(&z->lock);
+	return found;
+}
+
+/*
+ * zone_grow - make a free block of @order available: one that appeared
+ * while we waited for grow_lock, else a MAX_ORDER block from the newest
+ * arena or a new one.  Returns false if the OS (or page_limit_mb)
+ * refuses, or if the caller may not wait and someone else is growing.
+ * __GFP_NOFAIL waits like __GFP_DIRECT_RECLAIM: a busy lock is no reason
+ * for a request that must not fail to give up.
+ */
+static noinline bool zone_grow(struct zone *z, gfp_t gfp, unsigned int order)
+{
+	bool ok;
+
+	if (gfp & (__GFP_DIRECT_RECLAIM | __GFP_NOFAIL))
 		pthread_mutex_lock(&z->grow_lock);
 	else if (pthread_mutex_trylock(&z->grow_lock))
 		return false;
 
-	/* Someone else may have grown the zone while we waited. */
-	spin_lock(&z->lock);
-	ok = z->nr_free >= MAX_ORDER_NR_PAGES;
-	spin_unlock(&z->lock);
+	/*
+	 * Someone else may have grown the zone, or freed a block, while we
+	 * waited.  Only a block big enough counts: "enough free pages" in
+	 * smaller blocks would send the caller back to a __rmqueue() that
+	 * fails again, for ever.
+	 */
+	ok = zone_has_block(z, order);
 
 	if (!ok && z->arenas)
 		ok = carve_fresh(z, z->arenas);
@@ -264,6 +317,9 @@ static noinline bool zone_grow(struct zone *z, gfp_t gfp)
 			ok = carve_fresh(z, a);
 		}
 	}
+	/* Refused: a block freed meanwhile still serves. */
+	if (!ok)
+		ok = zone_has_block(z, order);
 	pthread_mutex_unlock(&z->grow_lock);
 	return ok;
 }
@@ -350,7 +406,8 @@ void page_alloc_init(void)
 
 /**
  * __alloc_pages - a block of 2^@order pages from node @nid's zone.
- * Returns its head page, or NULL (order out of range, or no memory).
+ * Returns its head page, or NULL (order out of range, or no memory),
+ * without a report: the caller knows what failed and says so.
  * *@zeroed tells the caller whether the block is known to read as zeroes.
  */
 struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed)
@@ -367,17 +424,12 @@ struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed)
 	for (;;) {
 		spin_lock(&z->lock);
 		page = __rmqueue(z, order, &clean);
-		if (page)
-			z->nr_alloc += 1UL << order;
 		spin_unlock(&z->lock);
 		if (page)
 			break;
-		if (!zone_grow(z, gfp))
+		if (!zone_grow(z, gfp, order))
 			return NULL;
 	}
-	page->flags = PG_head;
-	page->order = order;
-	page->node = (unsigned int)nid;
 	if (zeroed)
 		*zeroed = clean;
 	return page;
@@ -385,7 +437,9 @@ struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed)
 
 /*
  * __free_pages_ok - give back a block that alloc_pages handed out.  The
- * caller has checked that @page heads an allocated block of @order.
+ * caller has checked that @page heads an allocated block of @order; the
+ * check is repeated under the lock, where it is one load, because two
+ * threads freeing the same block at once would both have passed it.
  */
 void __free_pages_ok(struct page *page, unsigned int order)
 {
@@ -393,6 +447,12 @@ void __free_pages_ok(struct page *page, unsigned int order)
 	bool over;
 
 	spin_lock(&z->lock);
+	if (unlikely((page->flags & (PG_head | PG_buddy | PG_isolated)) != PG_head ||
+		     page->order != order)) {
+		spin_unlock(&z->lock);
+		bad_page(__page_address(page), page, "page is already free (double free)");
+		return;
+	}
 	z->nr_alloc -= 1UL << order;
 	__free_one_page(z, page, order, false);
 	over = z->nr_dirty > retain_pages;
@@ -462,9 +522,33 @@ void __free_pages_exact(struct page *page, unsigned long nr)
 		zone_release(z, retain_pages / 2);
 }
 
+/*
+ * block_head - the head of the block (free, being released, or handed out)
+ * that holds @page, or NULL if none does (a part of the arena never
+ * carved).  Only heads carry block state (section 6 above), so the first
+ * naturally aligned head at or below @page whose order reaches over it is
+ * that block's.  For reports: not under the lock, and a racing free may
+ * change the answer.
+ */
+static struct page *block_head(struct page *page)
+{
+	struct page *map = (struct page *)((uintptr_t)page & ~(ARENA_SIZE - 1));
+	unsigned long idx = (unsigned long)(page - map);
+
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		struct page *head = map + (idx & ~((1UL << o) - 1));
+
+		if ((head->flags & (PG_buddy | PG_isolated | PG_head)) && head->order >= o)
+			return head;
+	}
+	return NULL;
+}
+
 /* Checks every free must pass; a test hook may let a bad one return. */
 static bool free_pages_check(const void *addr, struct page *page, unsigned int order)
 {
+	char why[128];
+
 	if (!addr_in_arena(addr)) {
 		bad_page(addr, NULL, "address outside every uslab arena");
 		return false;
@@ -473,12 +557,25 @@ static bool free_pages_check(const void *addr, struct page *page, unsigned int o
 		bad_page(addr, NULL, "address inside an arena's page array");
 		return false;
 	}
-	if (page->flags & PG_buddy) {
+	if (page->flags & (PG_buddy | PG_isolated)) {
 		bad_page(addr, page, "page is already free (double free)");
 		return false;
 	}
 	if (!(page->flags & PG_head)) {
-		bad_page(addr, page, "not the first page of an allocated block");
+		/* Say which: freed before and merged, or a tail page. */
+		struct page *head = block_head(page);
+
+		if (head && (head->flags & (PG_buddy | PG_isolated)))
+			uslab_snprintf(why, sizeof(why), "page is already free (double free): "
+				       "inside the free order-%u block at %p",
+				       head->order, __page_address(head));
+		else if (head)
+			uslab_snprintf(why, sizeof(why), "not the first page of an allocated block: "
+				       "a tail page of the order-%u block at %p",
+				       head->order, __page_address(head));
+		else
+			uslab_snprintf(why, sizeof(why), "not the first page of an allocated block");
+		bad_page(addr, page, why);
 		return false;
 	}
 	if (page->flags & (PG_slab | PG_large_kmalloc)) {
@@ -486,14 +583,160 @@ static bool free_pages_check(const void *addr, struct page *page, unsigned int o
 		return false;
 	}
 	if (page->order != order) {
-		char why[96];
-
 		uslab_snprintf(why, sizeof(why), "freed as order %u, allocated as order %u",
 			       order, page->order);
 		bad_page(addr, page, why);
 		return false;
 	}
 	return true;
+}
+
+/* --------------------------------------------------- allocation failure */
+
+/* The kernel's gfpflag_names, for the flags uslab keeps: composites first. */
+static const struct {
+	gfp_t mask;
+	const char *name;
+} gfp_names[] = {
+	{ GFP_KERNEL_ACCOUNT,	"GFP_KERNEL_ACCOUNT" },
+	{ GFP_KERNEL,		"GFP_KERNEL" },
+	{ GFP_NOFS,		"GFP_NOFS" },
+	{ GFP_ATOMIC,		"GFP_ATOMIC" },
+	{ GFP_NOIO,		"GFP_NOIO" },
+	{ GFP_NOWAIT,		"GFP_NOWAIT" },
+	{ GFP_DMA,		"GFP_DMA" },
+	{ __GFP_HIGH,		"__GFP_HIGH" },
+	{ __GFP_IO,		"__GFP_IO" },
+	{ __GFP_FS,		"__GFP_FS" },
+	{ __GFP_ZERO,		"__GFP_ZERO" },
+	{ __GFP_DIRECT_RECLAIM,	"__GFP_DIRECT_RECLAIM" },
+	{ __GFP_KSWAPD_RECLAIM,	"__GFP_KSWAPD_RECLAIM" },
+	{ __GFP_NOWARN,		"__GFP_NOWARN" },
+	{ __GFP_RETRY_MAYFAIL,	"__GFP_RETRY_MAYFAIL" },
+	{ __GFP_NOFAIL,		"__GFP_NOFAIL" },
+	{ __GFP_NORETRY,	"__GFP_NORETRY" },
+	{ __GFP_COMP,		"__GFP_COMP" },
+	{ __GFP_ACCOUNT,	"__GFP_ACCOUNT" },
+};
+
+/* "GFP_KERNEL|__GFP_ZERO", as the kernel's %pGg prints a gfp mask. */
+static void gfp_format(struct seq_buf *m, gfp_t gfp)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < ARRAY_SIZE(gfp_names); i++) {
+		if ((gfp & gfp_names[i].mask) != gfp_names[i].mask)
+			continue;
+		seq_printf(m, "%s%s", sep, gfp_names[i].name);
+		gfp &= ~gfp_names[i].mask;
+		sep = "|";
+	}
+	if (gfp)
+		seq_printf(m, "%s%#x", sep, gfp);
+}
+
+/*
+ * warn_ratelimit - the kernel's nopage_rs: at most 10 reports in 5 s, so a
+ * program that keeps running out of memory does not drown its stderr.
+ * Racing threads may print one or two more; that is harmless.
+ */
+static bool warn_ratelimit(void)
+{
+	static uint64_t begin;
+	static unsigned int printed;
+	uint64_t now = os_now_ns(), b = __atomic_load_n(&begin, __ATOMIC_RELAXED);
+
+	if (!b || now - b >= 5000000000ull) {
+		if (__atomic_compare_exchange_n(&begin, &b, now, false,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			__atomic_store_n(&printed, 0, __ATOMIC_RELAXED);
+	}
+	return __atomic_add_fetch(&printed, 1, __ATOMIC_RELAXED) <= 10;
+}
+
+/*
+ * warn_alloc - the kernel's report of a failed allocation: the request,
+ * then (as show_free_areas) each zone's free blocks, then @why, if given,
+ * the zone could not grow.  Written a line at a time with pr_warn:
+ * nothing allocates.
+ */
+static noinline __cold void warn_alloc(gfp_t gfp, unsigned int order, const char *why)
+{
+	char line[320];
+	struct seq_buf m = { line, sizeof(line), 0 };
+
+	gfp_format(&m, gfp);
+	seq_finish(&m);
+	pr_warn("%s: page allocation failure: order:%u, mode:%#x(%s), nodemask=(null)\n",
+		program_invocation_short_name, order, gfp, line);
+	for (int nid = 0; nid < nr_node_ids; nid++) {
+		struct zone *z = &zones[nid];
+		unsigned long nr[MAX_ORDER + 1], total = 0, managed, nr_free, nr_alloc;
+
+		spin_lock(&z->lock);
+		for (int o = 0; o <= MAX_ORDER; o++)
+			nr[o] = z->free_area[o].nr_free;
+		managed = z->managed;
+		nr_free = z->nr_free;
+		nr_alloc = z->nr_alloc;
+		spin_unlock(&z->lock);
+
+		m.len = 0;
+		seq_printf(&m, "Node %d Normal:", nid);
+		for (int o = 0; o <= MAX_ORDER; o++) {
+			seq_printf(&m, " %lu*%lukB", nr[o], (PAGE_SIZE << o) >> 10);
+			total += nr[o] << o;
+		}
+		seq_printf(&m, " = %lukB", (total * PAGE_SIZE) >> 10);
+		seq_finish(&m);
+		pr_warn("%s\n", line);
+		pr_warn("Node %d Normal: managed:%lukB free:%lukB allocated:%lukB\n", nid,
+			(managed * PAGE_SIZE) >> 10, (nr_free * PAGE_SIZE) >> 10,
+			(nr_alloc * PAGE_SIZE) >> 10);
+	}
+	if (why)
+		pr_warn("uslab: %s\n", why);
+}
+
+/* Why an allocation of @order failed, as well as can be told afterwards. */
+static const char *alloc_fail_reason(gfp_t gfp, unsigned int order, char *buf, size_t size)
+{
+	unsigned long managed = __atomic_load_n(&total_managed, __ATOMIC_RELAXED);
+
+	if (order > MAX_ORDER)
+		uslab_snprintf(buf, size, "order %u is above MAX_ORDER (%d)", order, MAX_ORDER);
+	else if (limit_pages && managed + MAX_ORDER_NR_PAGES > limit_pages)
+		uslab_snprintf(buf, size, "page_limit_mb (%lu MiB) reached and no free block "
+			       "of order %u or more", limit_pages >> (20 - PAGE_SHIFT), order);
+	else if (!(gfp & (__GFP_DIRECT_RECLAIM | __GFP_NOFAIL)))
+		uslab_snprintf(buf, size, "no free block of order %u or more, and the caller "
+			       "may not wait for the zone to grow", order);
+	else
+		uslab_snprintf(buf, size, "the system refused memory for a new block (mmap/mprotect)");
+	return buf;
+}
+
+/*
+ * alloc_pages_failed - report a failed alloc_pages_node() unless
+ * __GFP_NOWARN; abort if the caller said __GFP_NOFAIL.  By the time
+ * __alloc_pages() gives up on a __GFP_NOFAIL request it has waited for the
+ * grow lock and looked at the lists once more after the refusal, so the
+ * memory is refused for good: page_limit_mb is reached, the OS said no, or
+ * the order can never be served.
+ */
+static noinline __cold struct page *alloc_pages_failed(gfp_t gfp, unsigned int order)
+{
+	char why[128];
+
+	alloc_fail_reason(gfp, order, why, sizeof(why));
+	if (gfp & __GFP_NOFAIL) {
+		warn_alloc(gfp, order, NULL);	/* the panic line says why */
+		uslab_panic("Out of memory: a __GFP_NOFAIL allocation of order %u cannot be met: %s\n",
+			    order, why);
+	}
+	if (!(gfp & __GFP_NOWARN) && warn_ratelimit())
+		warn_alloc(gfp, order, why);
+	return NULL;
 }
 
 USLAB_API struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
@@ -503,7 +746,9 @@ USLAB_API struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 
 	kmem_cache_init();
 	page = __alloc_pages(nid, gfp, order, &zeroed);
-	if (page && (gfp & __GFP_ZERO) && !zeroed)
+	if (unlikely(!page))
+		return alloc_pages_failed(gfp, order);
+	if ((gfp & __GFP_ZERO) && !zeroed)
 		memset(__page_address(page), 0, PAGE_SIZE << order);
 	return page;
 }

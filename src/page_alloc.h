@@ -31,7 +31,11 @@
 
 struct kmem_cache;
 
-/* page->flags */
+/*
+ * page->flags.  Block state (PG_buddy, PG_head, PG_isolated) sits on the
+ * first page of a block only; every other page of a block has no flags
+ * but a slab's PG_tail | PG_slab (page_alloc.c, section 6).
+ */
 enum {
 	PG_buddy	= 1u << 0,	/* head of a free block in a free_area list */
 	PG_head		= 1u << 1,	/* head of a block handed out by alloc_pages */
@@ -140,7 +144,10 @@ static inline int page_to_nid(const struct page *page)
 
 /* ------------------------------------------------------- page_alloc.c */
 
-/* With @zeroed: set when the block is known to read as zeroes. */
+/*
+ * With @zeroed: set when the block is known to read as zeroes.  Fails
+ * without a report; the caller says what failed.
+ */
 struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed) __hidden;
 void __free_pages_ok(struct page *page, unsigned int order) __hidden;
 struct page *__alloc_pages_exact(int nid, gfp_t gfp, unsigned long nr, bool *zeroed) __hidden;

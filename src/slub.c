@@ -5,7 +5,7 @@
  * 1. Slabs.  A slab is a block of 2^order pages from the buddy allocator
  *    cut into objects of s->size bytes.  A free object holds, at
  *    s->offset, a pointer to the next free object; the pointer is stored
- *    hardened (ptr ^ s->random ^ its own address) so that a stray write or
+ *    hardened (ptr ^ s->random ^ swab(its own address)) so that a stray write or
  *    a use-after-free cannot aim the allocator at chosen memory.  The slab's
  *    head struct page carries its freelist and counters (inuse, objects,
  *    frozen), changed together by one 16-byte compare-and-swap.
@@ -1152,8 +1152,8 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 	int slot;
 
 	s->flags = flags;
-	/* Bit 62 set: a cleared free pointer never decodes to an address. */
-	s->random = (uintptr_t)os_random() | (uintptr_t)1 << 62;
+	/* Bit 56 set: a cleared free pointer never decodes to an address. */
+	s->random = (uintptr_t)os_random() | (uintptr_t)1 << 56;
 	if (!calculate_sizes(s))
 		return -EINVAL;
 	s->reciprocal_size = ((1ULL << RECIPROCAL_SHIFT) + s->size - 1) / s->size;

@@ -72,7 +72,7 @@ struct kmem_cache {
 	/* Read by the fast paths: keep together at the start. */
 	unsigned int cpu_offset;	/* of this cache's slot in a thread's cpu area */
 	unsigned int offset;		/* of the free pointer in an object */
-	uintptr_t random;		/* free pointer hardening: ptr ^ random ^ &ptr */
+	uintptr_t random;		/* free pointer hardening: ptr ^ random ^ swab(&ptr) */
 	unsigned int size;		/* object with metadata and alignment */
 	unsigned int object_size;	/* what the user asked for */
 	uint64_t reciprocal_size;	/* ceil(2^45 / size): offset -> index */

@@ -19,32 +19,47 @@ void kfree_slow(const void *x) __hidden;
 
 /* ------------------------------------------------------ free pointers */
 
+/*
+ * The free pointer is stored as ptr ^ s->random ^ swab(&ptr), as the
+ * kernel's CONFIG_SLAB_FREELIST_HARDENED stores it.  The byte swap
+ * matters: a stored word copied to another address B (a realloc that
+ * copies uninitialised padding, say) decodes to ptr ^ swab(A) ^ swab(B),
+ * whose differing low address bits land in the top bytes, far from any
+ * slab; with a plain "^ addr" it would decode to a neighbour of B.
+ */
+static __always_inline uintptr_t freeptr_mask(const struct kmem_cache *s, uintptr_t addr)
+{
+	return s->random ^ __builtin_bswap64(addr);
+}
+
 static __always_inline void *get_freepointer(const struct kmem_cache *s, const void *object)
 {
 	uintptr_t addr = (uintptr_t)object + s->offset;
 
-	return (void *)(*(const uintptr_t *)addr ^ s->random ^ addr);
+	return (void *)(*(const uintptr_t *)addr ^ freeptr_mask(s, addr));
 }
 
 static __always_inline void set_freepointer(const struct kmem_cache *s, void *object, void *fp)
 {
 	uintptr_t addr = (uintptr_t)object + s->offset;
 
-	*(uintptr_t *)addr = (uintptr_t)fp ^ s->random ^ addr;
+	*(uintptr_t *)addr = (uintptr_t)fp ^ freeptr_mask(s, addr);
 }
 
 /*
  * Free-state marking.  A free object's word at s->offset always decodes to
  * NULL or to an object of the same slab; an allocated object's never does,
  * because every path that hands an object out clears that word first
- * (clear_freepointer), and a cleared word decodes to s->random ^ addr,
- * which has bit 62 set (calculate_sizes forces it) and so is no user
- * address.  That makes "is this object already free?" one load and a
+ * (clear_freepointer), and a cleared word decodes to s->random ^
+ * swab(addr), whose bit 56 is set (s->random has bit 56 set and the
+ * word's address is 8-byte aligned, so swab(addr) has bit 56 clear): no
+ * user address.  That makes "is this object already free?" one load and a
  * compare on every free, which catches a double free however many frees
  * came between, and from any thread, not only the kernel's naive
  * "object == freelist head" case.  User data would have to equal
- * s->random ^ addr ^ (an address inside this slab) to look free: with a
- * 64-bit secret, about span / 2^64 for any one word.
+ * s->random ^ swab(addr) ^ (an address inside this slab) to look free:
+ * with a 64-bit secret, about span / 2^64 for any one word; and a word
+ * copied from another address decodes far outside every slab (above).
  */
 static __always_inline void clear_freepointer(const struct kmem_cache *s, void *object)
 {

@@ -7,6 +7,7 @@
  * owner-local frees into this thread's cpu partial slabs.
  */
 #include "slab.h"
+#include <uslab/uslab.h>
 #include "cpu.h"
 #include "../test.h"
 
@@ -96,8 +97,29 @@ static void hardened_freepointer(void)
 	kmem_cache_free(s, b);		/* b's free pointer now leads to a */
 	uintptr_t stored = *(uintptr_t *)((char *)b + s->offset);
 	CHECK(stored != (uintptr_t)a);
-	CHECK_EQ(stored ^ s->random ^ ((uintptr_t)b + s->offset), (uintptr_t)a);
+	CHECK_EQ(stored ^ s->random ^ __builtin_bswap64((uintptr_t)b + s->offset), (uintptr_t)a);
 	CHECK_EQ(s->offset, 32);	/* mid-object */
+
+	/*
+	 * A stale free pointer copied into another live object (a realloc
+	 * copying uninitialised padding) must not make that object look free.
+	 */
+	unsigned long errs = uslab_error_count();
+	uintptr_t *objs[64];
+	for (int i = 0; i < 64; i++)
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int i = 0; i < 64; i += 2) {
+		uintptr_t stale;
+
+		kmem_cache_free(s, objs[i]);
+		stale = *(uintptr_t *)((char *)objs[i] + s->offset);
+		*(uintptr_t *)((char *)objs[i + 1] + s->offset) = stale;
+		CHECK(!object_looks_free(s, objs[i + 1],
+					 (uintptr_t)__page_address(virt_to_head_page(objs[i + 1])),
+					 (size_t)oo_objects(s->oo) * s->size));
+		kmem_cache_free(s, objs[i + 1]);
+	}
+	CHECK_EQ(uslab_error_count(), errs);
 	kmem_cache_destroy(s);
 }
 
