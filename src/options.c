@@ -25,7 +25,7 @@ static struct uslab_option options[OPT__COUNT] = {
 	[OPT_SLUB_MIN_ORDER]   = { "slub_min_order", "USLAB_SLUB_MIN_ORDER", 0, 0, MAX_ORDER },
 	[OPT_SLUB_MAX_ORDER]   = { "slub_max_order", "USLAB_SLUB_MAX_ORDER", 3, 0, MAX_ORDER },
 	[OPT_SLUB_MIN_OBJECTS] = { "slub_min_objects", "USLAB_SLUB_MIN_OBJECTS", 0, 0, 32767 },
-	[OPT_PAGE_RETAIN_MB]   = { "page_retain_mb", "USLAB_PAGE_RETAIN_MB", 16, 0, 1L << 30 },
+	[OPT_PAGE_RETAIN_MB]   = { "page_retain_mb", "USLAB_PAGE_RETAIN_MB", 32, 0, 1L << 30 },
 	[OPT_PAGE_LIMIT_MB]    = { "page_limit_mb", "USLAB_PAGE_LIMIT_MB", 0, 0, 1L << 40 },
 	[OPT_NUMA_NODES]       = { "numa_nodes", "USLAB_NUMA_NODES", 1, 1, 64 },
 };

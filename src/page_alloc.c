@@ -21,7 +21,9 @@
  *    backed: fresh, or released with madvise) or dirty.  zone->nr_dirty
  *    counts the pages of dirty free blocks.  When a free leaves more than
  *    page_retain_mb dirty, the zone releases its largest dirty blocks until
- *    half of the bound remains; uslab_trim() releases all of them.  A
+ *    three quarters of the bound remain; uslab_trim() releases all of
+ *    them.  Dirty blocks sit at the head of the free lists and clean ones
+ *    at the tail, so allocation reuses backed memory first.  A
  *    release takes the blocks off the lists under the lock, drops the lock
  *    for the madvise calls, and frees them back as clean blocks.  Merging a
  *    clean block with a dirty one makes a dirty block (the count
@@ -90,6 +92,16 @@ struct zone {
 
 static struct zone zones[MAX_NUMNODES];
 static unsigned long retain_pages;
+
+/*
+ * Past the bound, release down to three quarters of it: each release is
+ * then a quarter of the bound, not half, so a program that frees and
+ * reallocates around the bound faults less memory back in.
+ */
+static inline unsigned long retain_target(void)
+{
+	return retain_pages - retain_pages / 4;
+}
 static unsigned long limit_pages;	/* 0: no limit but the OS's */
 static unsigned long total_managed;
 static unsigned int nr_cpus;
@@ -120,7 +132,16 @@ static inline void set_buddy(struct zone *z, struct page *page, unsigned int ord
 	page->flags = PG_buddy | (clean ? PG_clean : 0);
 	page->order = order;
 	page->node = (unsigned int)z->node;
-	list_add(&page->lru, &z->free_area[order].free_list);
+	/*
+	 * Dirty blocks at the head, clean ones at the tail: allocation takes
+	 * from the head, so it reuses memory that is still backed before it
+	 * faults in released memory, and release (largest dirty first) finds
+	 * the dirty blocks first.
+	 */
+	if (clean)
+		list_add_tail(&page->lru, &z->free_area[order].free_list);
+	else
+		list_add(&page->lru, &z->free_area[order].free_list);
 	z->free_area[order].nr_free++;
 	z->nr_free += 1UL << order;
 	if (!clean)
@@ -458,7 +479,7 @@ void __free_pages_ok(struct page *page, unsigned int order)
 	over = z->nr_dirty > retain_pages;
 	spin_unlock(&z->lock);
 	if (over)
-		zone_release(z, retain_pages / 2);
+		zone_release(z, retain_target());
 }
 
 /*
@@ -519,7 +540,7 @@ void __free_pages_exact(struct page *page, unsigned long nr)
 	over = z->nr_dirty > retain_pages;
 	spin_unlock(&z->lock);
 	if (over)
-		zone_release(z, retain_pages / 2);
+		zone_release(z, retain_target());
 }
 
 /*
