@@ -252,6 +252,8 @@ static void *take_local_freelist(struct kmem_cache *s, struct page *slab, void *
 	if (!local)
 		return freelist;
 	slab->private = 0;
+	if (!freelist)		/* the local list already ends in NULL */
+		return local;
 	for (void *next; (next = get_freepointer(s, p)); p = next) {
 		if (unlikely(++n > slab->objects)) {
 			slab_bug(s, slab, "Freepointer corrupt", "local freelist longer than the slab");

@@ -113,11 +113,13 @@ static __always_inline void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, in
 }
 
 /*
- * slab_free - the free fast path.  One range check against the slot's cpu
- * slab proves that @x is inside an object of this cache in memory we own;
- * then the object-start check, the already-free check, and a push.
+ * __slab_free_fast - the free fast path.  One range check against the
+ * slot's cpu slab proves that @x is inside an object of this cache in
+ * memory we own; then the object-start check, the already-free check, and
+ * a push.  Anything else goes to slab_free_slow() with @slab, the head
+ * page if the caller knows it (NULL: look it up).
  */
-static __always_inline void slab_free(struct kmem_cache *s, void *x)
+static __always_inline void __slab_free_fast(struct kmem_cache *s, void *x, struct page *slab)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
 	uintptr_t off = (uintptr_t)x - c->base;
@@ -135,13 +137,19 @@ static __always_inline void slab_free(struct kmem_cache *s, void *x)
 		c->freelist = x;
 		return;
 	}
-	slab_free_slow(s, x, NULL);
+	slab_free_slow(s, x, slab);
+}
+
+static __always_inline void slab_free(struct kmem_cache *s, void *x)
+{
+	__slab_free_fast(s, x, NULL);
 }
 
 /*
  * kfree - any page of a slab names its cache, so the fast path is: is the
  * address in an arena (NULL and ZERO_SIZE_PTR are not), is its page part
- * of a slab, then the cache's free fast path.
+ * of a slab, then the cache's free fast path; the slow path gets the head
+ * page, so it does not look it up again.
  */
 static __always_inline void kfree_inline(const void *x)
 {
@@ -152,7 +160,7 @@ static __always_inline void kfree_inline(const void *x)
 	page = __virt_to_page(x);
 	if (unlikely(!(page->flags & PG_slab)))
 		goto slow;
-	slab_free(page->slab_cache, (void *)x);
+	__slab_free_fast(page->slab_cache, (void *)x, compound_head(page));
 	return;
 slow:
 	kfree_slow(x);
