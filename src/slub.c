@@ -391,9 +391,18 @@ static void put_cpu_partial(struct kmem_cache *s, struct page *slab, bool drain)
 	    (c->partial_objects > (int)s->cpu_partial ||
 	     c->partial_slabs >= s->cpu_partial_slabs))
 		unfreeze_partials(s, c);
-	slab->next = c->partial;
+	/*
+	 * First in, first out: the oldest slab on the chain has had the
+	 * longest to collect this thread's local frees, so it is the one to
+	 * allocate from next (the kernel pushes and pops the chain's head).
+	 */
+	slab->next = NULL;
 	set_slab_owner(slab, uslab_cpu_area);
-	c->partial = slab;
+	if (c->partial)
+		c->partial_tail->next = slab;
+	else
+		c->partial = slab;
+	c->partial_tail = slab;
 	c->partial_slabs++;
 	c->partial_objects += (int)(slab->objects - slab->inuse);
 }
@@ -1092,8 +1101,13 @@ static void set_cpu_partial(struct kmem_cache *s)
 		s->cpu_partial = 13;
 	else
 		s->cpu_partial = 30;
-	/* As the kernel's slub_set_cpu_partial(): about twice that in slabs. */
-	s->cpu_partial_slabs = max_t(unsigned int, 2,
+	/*
+	 * The kernel's slub_set_cpu_partial() allows about twice that in
+	 * slabs; uslab keeps at least 8, since a slab on the chain collects
+	 * its owner's frees without atomics (random frees over a large working
+	 * set run about a fifth faster than with 2: bench/mix).
+	 */
+	s->cpu_partial_slabs = max_t(unsigned int, 8,
 				     DIV_ROUND_UP(s->cpu_partial * 2, oo_objects(s->oo)));
 }
 

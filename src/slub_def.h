@@ -23,7 +23,7 @@ struct kmem_cache_cpu {
 	unsigned long gen;	/* the cache's flush_gen this slot has seen */
 	unsigned int partial_slabs;	/* slabs on the partial chain */
 	int partial_objects;	/* free objects on it when they joined, approx */
-	unsigned long pad;
+	struct page *partial_tail;	/* the newest slab on the chain */
 };
 
 _Static_assert(sizeof(struct kmem_cache_cpu) == 64, "one slot, one cache line");
