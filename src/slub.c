@@ -366,9 +366,10 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		if (!new.inuse && n->nr_partial >= s->min_partial) {
 			slab->next = discard;
 			discard = slab;
-		} else {
+		} else if (tail || fl) {
 			add_partial(n, slab);
 		}
+		/* else full: on no list until a free refiles it */
 	}
 	if (n)
 		spin_unlock(&n->list_lock);
@@ -596,7 +597,6 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 		flush_slot(s, c);
 		c->gen = READ_ONCE(s->flush_gen);
 	}
-reread:
 	slab = c->slab;
 	if (!slab)
 		goto new_slab;
@@ -610,6 +610,19 @@ reread:
 	freelist = take_local_freelist(s, slab, NULL);
 	if (freelist)
 		goto load_freelist;
+	if (!READ_ONCE(slab->freelist) && c->partial_slabs + 1 < s->cpu_partial_slabs) {
+		/*
+		 * Used up, and nothing freed into it from elsewhere: keep it
+		 * frozen and ours, at the tail of the partial chain, instead of
+		 * unfreezing it with a compare-and-swap.  Our frees into it stay
+		 * local; by the time it comes round again they are its freelist.
+		 * (The kernel unfreezes it: its next free must refile it, here
+		 * that is this thread's own business.)
+		 */
+		clear_cpu_slab(c);
+		put_cpu_partial(s, slab, false);
+		goto new_slab;
+	}
 	set_slab_owner(slab, NULL);
 	freelist = get_freelist(s, slab);
 	if (!freelist) {
@@ -623,15 +636,21 @@ load_freelist:
 	return freelist;
 
 new_slab:
-	if (c->partial && (node == NUMA_NO_NODE || page_to_nid(c->partial) == node)) {
+	while (c->partial && (node == NUMA_NO_NODE || page_to_nid(c->partial) == node)) {
 		slab = c->partial;
 		c->partial = slab->next;
 		c->partial_slabs--;
 		c->partial_objects = max_t(int, 0, c->partial_objects -
 					   (int)(slab->objects - slab->inuse));
+		freelist = take_local_freelist(s, slab, NULL);
+		if (!freelist) {
+			set_slab_owner(slab, NULL);
+			freelist = get_freelist(s, slab);
+			if (!freelist)
+				continue;	/* full, and now unfrozen */
+		}
 		set_cpu_slab(s, c, slab);
-		c->freelist = NULL;
-		goto reread;
+		goto load_freelist;
 	}
 	freelist = get_partial(s, node, c);
 	if (freelist)
@@ -689,7 +708,7 @@ static void __slab_free(struct kmem_cache *s, struct page *slab, void *head,
 {
 	struct kmem_cache_node *n = NULL;
 	union slab_counters old, new;
-	bool was_frozen;
+	bool was_frozen, freeze;
 	void *prior;
 
 	do {
@@ -705,20 +724,34 @@ static void __slab_free(struct kmem_cache *s, struct page *slab, void *head,
 		set_freepointer(s, tail, prior);
 		new.counters = old.counters;
 		was_frozen = new.frozen;
+		freeze = false;
 		new.inuse -= cnt;
 		if ((!new.inuse || !prior) && !was_frozen) {
 			if (s->cpu_partial && !prior && cpu_attached()) {
+				/*
+				 * A full slab gets its first free: freeze it onto
+				 * our chain, and put the objects on its local list
+				 * rather than its freelist (so they stay counted
+				 * in inuse), which spares the compare-and-swap
+				 * that taking them back off the freelist would cost.
+				 */
+				freeze = true;
 				new.frozen = 1;
+				new.inuse += cnt;
 			} else {
 				n = get_node(s, page_to_nid(slab));
 				spin_lock(&n->list_lock);
 			}
 		}
-	} while (!cmpxchg_double_slab(slab, prior, old.counters, head, new.counters));
+	} while (!cmpxchg_double_slab(slab, prior, old.counters, freeze ? prior : head,
+				      new.counters));
 
 	if (!n) {
-		if (new.frozen && !was_frozen)
+		if (freeze) {
+			/* an unfrozen slab's local list is empty; tail ends in NULL */
+			slab->private = (unsigned long)head;
 			put_cpu_partial(s, slab, true);
+		}
 		return;
 	}
 	if (!new.inuse && n->nr_partial >= s->min_partial) {
