@@ -137,6 +137,23 @@ static __always_inline void __slab_free_fast(struct kmem_cache *s, void *x, stru
 		c->freelist = x;
 		return;
 	}
+	/*
+	 * Second tier, when the caller knows the slab (kfree): a slab this
+	 * thread has frozen takes the object on its local list, with the same
+	 * checks and no atomic (slub.c, "Owner-local frees").
+	 */
+	if (slab && __atomic_load_n(&slab->owner, __ATOMIC_RELAXED) == (void *)uslab_cpu_area) {
+		uintptr_t base = (uintptr_t)__page_address(slab);
+		size_t span = (size_t)slab->objects * s->size;
+
+		off = (uintptr_t)x - base;
+		if (likely(off < span && is_object_offset(s, off) &&
+			   !object_looks_free(s, x, base, span))) {
+			set_freepointer(s, x, (void *)slab->private);
+			slab->private = (unsigned long)x;
+			return;
+		}
+	}
 	slab_free_slow(s, x, slab);
 }
 
