@@ -150,7 +150,9 @@ if [ "$DO_BUILD" = 1 ]; then
 		note "uslab-kmalloc, uslab-kmem_cache: the library or the programs failed to build (see $RAWDIR/build-uslab.log); skipped"
 	fi
 	# The malloc shim, if the build defines it.
-	if cmake --build "$BUILD" --target help 2>/dev/null | grep -qE '(^|[ .])uslab-malloc($|[ :])'; then
+	# (not "| grep -q": under pipefail, grep's early exit fails the pipe)
+	targets=$(cmake --build "$BUILD" --target help 2>/dev/null || true)
+	if printf '%s\n' "$targets" | grep -E '(^|[ .])uslab-malloc($|[ :])' >/dev/null; then
 		cmake --build "$BUILD" --target uslab-malloc -j "$JOBS" \
 			>"$RAWDIR/build-shim.log" 2>&1 ||
 			note "uslab-shim: target uslab-malloc failed to build (see $RAWDIR/build-shim.log)"

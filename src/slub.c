@@ -610,14 +610,16 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 	freelist = take_local_freelist(s, slab, NULL);
 	if (freelist)
 		goto load_freelist;
-	if (!READ_ONCE(slab->freelist) && c->partial_slabs + 1 < s->cpu_partial_slabs) {
+	if (c->partial && !READ_ONCE(slab->freelist) &&
+	    c->partial_slabs + 1 < s->cpu_partial_slabs) {
 		/*
-		 * Used up, and nothing freed into it from elsewhere: keep it
-		 * frozen and ours, at the tail of the partial chain, instead of
-		 * unfreezing it with a compare-and-swap.  Our frees into it stay
-		 * local; by the time it comes round again they are its freelist.
-		 * (The kernel unfreezes it: its next free must refile it, here
-		 * that is this thread's own business.)
+		 * Used up, nothing freed into it from elsewhere, and another
+		 * slab to go on with: keep it frozen and ours, at the tail of
+		 * the partial chain, instead of unfreezing it with a
+		 * compare-and-swap.  Our frees into it stay local; by the time
+		 * it comes round again they are its freelist.  (The kernel
+		 * unfreezes it, so that its next free refiles it; here that is
+		 * this thread's own business.)
 		 */
 		clear_cpu_slab(c);
 		put_cpu_partial(s, slab, false);
