@@ -138,11 +138,18 @@ static __always_inline void __slab_free_fast(struct kmem_cache *s, void *x, stru
 		return;
 	}
 	/*
-	 * Second tier, when the caller knows the slab (kfree): a slab this
-	 * thread has frozen takes the object on its local list, with the same
-	 * checks and no atomic (slub.c, "Owner-local frees").
+	 * Second tier: a slab this thread has frozen takes the object on its
+	 * local list, with the same checks and no atomic (slub.c, "Owner-local
+	 * frees").  kfree knows the slab; kmem_cache_free finds it here.
 	 */
-	if (slab && __atomic_load_n(&slab->owner, __ATOMIC_RELAXED) == (void *)uslab_cpu_area) {
+	if (!slab && addr_in_arena(x) && page_index(x) >= ARENA_META_PAGES) {
+		struct page *page = __virt_to_page(x);
+
+		if (page->flags & PG_slab)
+			slab = compound_head(page);
+	}
+	if (slab && slab->slab_cache == s &&
+	    __atomic_load_n(&slab->owner, __ATOMIC_RELAXED) == (void *)uslab_cpu_area) {
 		uintptr_t base = (uintptr_t)__page_address(slab);
 		size_t span = (size_t)slab->objects * s->size;
 
