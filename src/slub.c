@@ -792,15 +792,25 @@ static struct page *lookup_slab(const void *x, const char *who)
 	return page;
 }
 
-/* Whether @x is the start of an object of @slab; reports if not. */
-static bool check_object_start(struct kmem_cache *s, struct page *slab, const void *x)
+/*
+ * check_live_object - whether @x is the start of an object of @slab that
+ * is not already free; reports (kernel wording) if not.
+ */
+static bool check_live_object(struct kmem_cache *s, struct page *slab, const void *x)
 {
-	uintptr_t off = (uintptr_t)x - (uintptr_t)slab_address(slab);
+	uintptr_t base = (uintptr_t)slab_address(slab);
+	size_t span = (size_t)slab->objects * s->size;
+	uintptr_t off = (uintptr_t)x - base;
 
-	if (likely(off < (uintptr_t)slab->objects * s->size && is_object_offset(s, off)))
-		return true;
-	slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
-	return false;
+	if (unlikely(off >= span || !is_object_offset(s, off))) {
+		slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
+		return false;
+	}
+	if (unlikely(object_looks_free(s, x, base, span))) {
+		object_err(s, slab, x, "Object already free");
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -809,9 +819,6 @@ static bool check_object_start(struct kmem_cache *s, struct page *slab, const vo
  */
 noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab)
 {
-	uintptr_t base, off;
-	size_t span;
-
 	if (!slab) {
 		if (unlikely(!x))
 			return;
@@ -825,20 +832,10 @@ noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab)
 		uslab_count_error();
 	}
 	s = slab->slab_cache;
-	base = (uintptr_t)slab_address(slab);
-	span = (size_t)slab->objects * s->size;
-	off = (uintptr_t)x - base;
-	if (unlikely(off >= span || !is_object_offset(s, off))) {
-		slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
+	if (!check_live_object(s, slab, x))
 		return;
-	}
-	if (unlikely(object_looks_free(s, x, base, span))) {
-		object_err(s, slab, x, "Object already free");
-		return;
-	}
 	if (slab_owned_by_me(slab)) {
-		set_freepointer(s, x, (void *)slab->private);
-		slab->private = (unsigned long)x;
+		slab_push_local(s, slab, x);
 		return;
 	}
 	__slab_free(s, slab, x, x, 1);
@@ -1007,14 +1004,7 @@ size_t ksize_checked(const void *x, const char *who)
 	page = virt_to_head_page(x);
 	if (page->flags & PG_slab) {
 		s = page->slab_cache;
-		if (!check_object_start(s, page, x))
-			return 0;
-		if (object_looks_free(s, x, (uintptr_t)slab_address(page),
-				      (size_t)page->objects * s->size)) {
-			object_err(s, page, x, "Object already free");
-			return 0;
-		}
-		return s->object_size;
+		return check_live_object(s, page, x) ? s->object_size : 0;
 	}
 	if ((page->flags & PG_large_kmalloc) && x == __page_address(page))
 		return page->private << PAGE_SHIFT;

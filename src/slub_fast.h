@@ -76,6 +76,16 @@ static __always_inline bool object_looks_free(const struct kmem_cache *s, const 
 }
 
 /*
+ * slab_push_local - free @x onto the local list of @slab, which this
+ * thread has frozen (slub.c, "Owner-local frees"): plain stores only.
+ */
+static __always_inline void slab_push_local(const struct kmem_cache *s, struct page *slab, void *x)
+{
+	set_freepointer(s, x, (void *)slab->private);
+	slab->private = (unsigned long)x;
+}
+
+/*
  * is_object_offset - whether @off (< 2^32) is a multiple of s->size, with
  * one multiply: off * M mod 2^64 < M for M = floor((2^64 - 1) / size) + 1
  * (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019).
@@ -116,13 +126,14 @@ static __always_inline void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, in
  * __slab_free_fast - the free fast path.  One range check against the
  * slot's cpu slab proves that @x is inside an object of this cache in
  * memory we own; then the object-start check, the already-free check, and
- * a push.  Anything else goes to slab_free_slow() with @slab, the head
- * page if the caller knows it (NULL: look it up).
+ * a push.  @page is any page of @x's slab if the caller knows it (kfree),
+ * else NULL; it is only looked at once the cpu slab has missed.
  */
-static __always_inline void __slab_free_fast(struct kmem_cache *s, void *x, struct page *slab)
+static __always_inline void __slab_free_fast(struct kmem_cache *s, void *x, struct page *page)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
 	uintptr_t off = (uintptr_t)x - c->base;
+	struct page *slab = NULL;
 
 	if (likely(off < c->span)) {
 		if (unlikely(!is_object_offset(s, off))) {
@@ -140,14 +151,15 @@ static __always_inline void __slab_free_fast(struct kmem_cache *s, void *x, stru
 	/*
 	 * Second tier: a slab this thread has frozen takes the object on its
 	 * local list, with the same checks and no atomic (slub.c, "Owner-local
-	 * frees").  kfree knows the slab; kmem_cache_free finds it here.
+	 * frees").  kfree knows the page; kmem_cache_free finds it here.
 	 */
-	if (!slab && addr_in_arena(x) && page_index(x) >= ARENA_META_PAGES) {
-		struct page *page = __virt_to_page(x);
-
-		if (page->flags & PG_slab)
-			slab = compound_head(page);
+	if (!page && addr_in_arena(x) && page_index(x) >= ARENA_META_PAGES) {
+		page = __virt_to_page(x);
+		if (!(page->flags & PG_slab))
+			page = NULL;
 	}
+	if (page)
+		slab = compound_head(page);
 	if (slab && slab->slab_cache == s &&
 	    __atomic_load_n(&slab->owner, __ATOMIC_RELAXED) == (void *)uslab_cpu_area) {
 		uintptr_t base = (uintptr_t)__page_address(slab);
@@ -156,8 +168,7 @@ static __always_inline void __slab_free_fast(struct kmem_cache *s, void *x, stru
 		off = (uintptr_t)x - base;
 		if (likely(off < span && is_object_offset(s, off) &&
 			   !object_looks_free(s, x, base, span))) {
-			set_freepointer(s, x, (void *)slab->private);
-			slab->private = (unsigned long)x;
+			slab_push_local(s, slab, x);
 			return;
 		}
 	}
@@ -172,8 +183,8 @@ static __always_inline void slab_free(struct kmem_cache *s, void *x)
 /*
  * kfree - any page of a slab names its cache, so the fast path is: is the
  * address in an arena (NULL and ZERO_SIZE_PTR are not), is its page part
- * of a slab, then the cache's free fast path; the slow path gets the head
- * page, so it does not look it up again.
+ * of a slab, then the cache's free fast path, which is given the page so
+ * that a miss need not look it up again.
  */
 static __always_inline void kfree_inline(const void *x)
 {
@@ -184,7 +195,7 @@ static __always_inline void kfree_inline(const void *x)
 	page = __virt_to_page(x);
 	if (unlikely(!(page->flags & PG_slab)))
 		goto slow;
-	__slab_free_fast(page->slab_cache, (void *)x, compound_head(page));
+	__slab_free_fast(page->slab_cache, (void *)x, page);
 	return;
 slow:
 	kfree_slow(x);
