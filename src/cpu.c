@@ -13,12 +13,10 @@
 #define _GNU_SOURCE
 #include "cpu.h"
 
-#include <unistd.h>
-#include <sys/mman.h>
 
 struct uslab_thread {
 	struct list_head list;
-	pid_t tid;
+	int tid;
 };
 
 char cpu_dummy_area[CPU_AREA_SIZE] __attribute__((aligned(4096)));
@@ -78,6 +76,13 @@ void cpu_detach_self(void)
 	os_unmap(area, CPU_AREA_SIZE);
 }
 
+/* Give this thread's cached objects back now, keeping its area. */
+void cpu_flush_self(void)
+{
+	if (uslab_cpu_area != cpu_dummy_area)
+		cpu_flush_area(uslab_cpu_area);
+}
+
 int cpu_attach(void)
 {
 	struct uslab_thread *t;
@@ -92,7 +97,7 @@ int cpu_attach(void)
 		return -1;
 	}
 	t = (struct uslab_thread *)area;
-	t->tid = gettid();
+	t->tid = os_gettid();
 	pthread_mutex_lock(&threads_lock);
 	list_add(&t->list, &threads);
 	pthread_mutex_unlock(&threads_lock);
@@ -107,7 +112,7 @@ void cpu_init(void (*flush)(char *area))
 {
 	cpu_flush_area = flush;
 	/* A stray write through the dummy area must fault, not corrupt. */
-	mprotect(cpu_dummy_area, CPU_AREA_SIZE, PROT_READ);
+	os_protect_readonly(cpu_dummy_area, CPU_AREA_SIZE);
 }
 
 /*
@@ -157,7 +162,7 @@ void cpu_fork_child(void)
 	pthread_mutex_init(&threads_lock, NULL);
 	list_for_each_entry_safe(t, tmp, &threads, list) {
 		if ((char *)t == self) {
-			t->tid = gettid();
+			t->tid = os_gettid();
 			continue;
 		}
 		cpu_flush_area((char *)t);

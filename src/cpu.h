@@ -16,8 +16,14 @@
  * zero-filled, read-only region whose slots say "no freelist, no slab", so
  * the fast paths fall to the slow path, which attaches the thread.
  *
- * A true per-CPU version (rseq) can replace this file without touching the
- * back ends: they only use this_cpu_slot(), cpu_attach(), and the walkers.
+ * What the back ends may assume.  They reach their slots only through
+ * this_cpu_slot(), cpu_attach() and the walkers.  SLUB also assumes more
+ * than a per-CPU layer gives: a slot's owner is a thread for as long as it
+ * lives, because its owner-local frees (slub.c) compare a slab's owner
+ * with this thread's area and push without atomics.  A true per-CPU layer
+ * (rseq) could replace this file for the allocation and cpu-slab free
+ * paths, but owner-local frees would have to become per-CPU-local frees
+ * inside an rseq critical section, or go: that is the real commitment.
  */
 #ifndef USLAB_CPU_H
 #define USLAB_CPU_H
@@ -55,6 +61,7 @@ void cpu_for_each_area(void (*fn)(char *area, void *arg), void *arg) __hidden;
 void cpu_init(void (*flush)(char *area)) __hidden;
 void cpu_register_exit(void) __hidden;
 void cpu_detach_self(void) __hidden;
+void cpu_flush_self(void) __hidden;
 void cpu_fork_prepare(void) __hidden;
 void cpu_fork_parent(void) __hidden;
 void cpu_fork_child(void) __hidden;

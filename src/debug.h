@@ -1,24 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * debug.h - reports about bad input, in the kernel's words (mm/slub.c's
- * slab_bug / slab_err / object_err).  BUG-class reports end in
- * uslab_bug_end(): abort, unless a test hook is set.
+ * debug.h - the parts of the kernel's slab reports every back end shares:
+ * the "BUG <cache> (Not tainted): <title>" banner, and VM_BUG_ON's end.
+ * Each back end prints its own slab in its own words after the banner
+ * (SLUB: "Slab 0x... objects=.. used=.. fp=.. flags=..").
  */
 #ifndef USLAB_DEBUG_H
 #define USLAB_DEBUG_H
 
 #include "slab.h"
 
-/* "BUG <cache> (Not tainted): <title>" banner, the slab, then @fmt. */
-void slab_bug(struct kmem_cache *s, struct page *slab, const char *title,
-	      const char *fmt, ...) __attribute__((format(printf, 4, 5))) __hidden;
-void object_err(struct kmem_cache *s, struct page *slab, const void *object,
-		const char *reason) __hidden;
-/* A free of an address that no cache can own. */
-void free_err(const char *who, const void *x, const char *reason) __hidden;
-/* The banner alone, and the slab line alone (for non-fatal reports). */
+/* The banner for @name (a cache, or the function that was given a bad pointer). */
+void slab_report_banner(const char *name, const char *title) __hidden;
+/* The banner for @s, its title formatted from @fmt. */
 void slab_report_header(struct kmem_cache *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3))) __hidden;
-void slab_report_slab(const struct page *slab) __hidden;
 
 #endif /* USLAB_DEBUG_H */

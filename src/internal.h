@@ -122,6 +122,11 @@ static inline bool list_empty(const struct list_head *head)
 	     __le != (head) &&						\
 	     ((pos) = list_entry(__le, __typeof__(*pos), member), 1);	\
 	     __le = __le->next)
+#define list_for_each_entry_reverse(pos, head, member)			\
+	for (struct list_head *__le = (head)->prev;			\
+	     __le != (head) &&						\
+	     ((pos) = list_entry(__le, __typeof__(*pos), member), 1);	\
+	     __le = __le->prev)
 #define list_for_each_entry_safe(pos, n, head, member)			\
 	for (struct list_head *__le = (head)->next, *__ln = __le->next;	\
 	     __le != (head) &&						\
@@ -184,7 +189,11 @@ void uslab_bug_end(const char *what) __hidden;
 void uslab_count_error(void) __hidden;
 __attribute__((noreturn)) void uslab_panic(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2))) __hidden;
-bool uslab_report_quiet(void) __hidden;
+/* "BUG <who> (Not tainted): <title>", "<who>(<x>): <reason>": an address no cache owns. */
+void free_err(const char *who, const void *x, const char *title, const char *reason) __hidden;
+/* The caller's stack, as the kernel's dump_stack(), once primed. */
+void dump_stack(void) __hidden;
+void uslab_stack_prime(void) __hidden;
 
 #define pr_err(...)  uslab_printk(__VA_ARGS__)
 #define pr_warn(...) uslab_printk(__VA_ARGS__)
@@ -211,6 +220,7 @@ enum uslab_opt {
 	OPT_PAGE_RETAIN_MB,	/* free memory kept backed before madvise */
 	OPT_PAGE_LIMIT_MB,	/* cap on memory the page allocator maps (0: none) */
 	OPT_NUMA_NODES,		/* fake NUMA: split the CPUs into N nodes */
+	OPT_ALLOCATOR,		/* the back end: 0 slub */
 	OPT__COUNT
 };
 
@@ -230,5 +240,7 @@ int os_current_cpu(void) __hidden;
 const char *os_getenv(const char *name) __hidden;
 uint64_t os_random(void) __hidden;
 uint64_t os_now_ns(void) __hidden;
+int os_gettid(void) __hidden;
+int os_protect_readonly(void *addr, size_t size) __hidden;
 
 #endif /* USLAB_INTERNAL_H */

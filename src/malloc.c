@@ -18,7 +18,7 @@
  *    aligned, which is what posix_memalign() and friends use.
  *
  * 3. Start-up.  The first call initialises the slab allocator
- *    (kmem_cache_init) and then the classes.  Initialisation may re-enter
+ *    (uslab_init) and then the classes.  Initialisation may re-enter
  *    malloc (creating a pthread key, registering fork handlers); until the
  *    classes exist those calls are served by kmalloc.  Nothing here calls
  *    dlsym or getenv.
@@ -28,7 +28,7 @@
  *    reported in the kernel's words and aborts (kfree's checks).
  */
 #define _GNU_SOURCE
-#include "slab.h"
+#include "slab_fast.h"
 
 #include <errno.h>
 #include <string.h>
@@ -65,7 +65,7 @@ static noinline void shim_init(void)
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	char name[32];
 
-	kmem_cache_init();
+	uslab_init();
 	pthread_mutex_lock(&lock);
 	if (__atomic_load_n(&shim_ready, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_unlock(&lock);
@@ -123,7 +123,7 @@ static noinline void *shim_alloc_slow(size_t size, gfp_t gfp)
 	if (size == 0)
 		size = 1;
 	if (size <= SHIM_MAX_CLASS)
-		p = slab_alloc_node(size_class(size), gfp, NUMA_NO_NODE);
+		p = slab_alloc(size_class(size), gfp, NUMA_NO_NODE);
 	else
 		p = kmalloc_large(size, gfp | __GFP_NOWARN, NUMA_NO_NODE);
 out:
@@ -141,7 +141,7 @@ static __always_inline void *shim_alloc(size_t size, gfp_t gfp)
 	struct kmem_cache *s = size_class(size);
 	if (unlikely(!s))
 		return shim_alloc_slow(size, gfp);
-	p = slab_alloc_node(s, gfp, NUMA_NO_NODE);
+	p = slab_alloc(s, gfp, NUMA_NO_NODE);
 	if (unlikely(!p))
 		errno = ENOMEM;
 	return p;
@@ -238,7 +238,7 @@ static void *aligned_block(size_t align, size_t size)
 		return NULL;
 	}
 	/* A block of get_order(need) pages is aligned to its own size. */
-	kmem_cache_init();
+	uslab_init();
 	unsigned int order = get_order(need);
 	void *p;
 

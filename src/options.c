@@ -18,7 +18,11 @@ struct uslab_option {
 	long value;
 	long min, max;
 	bool set;	/* by uslab_option_set(): the environment does not override */
+	const char *const *names;	/* a choice by name: value is the index */
 };
+
+/* The back ends built in, by USLAB_ALLOCATOR name (enum slab_backend_id). */
+static const char *const allocator_names[] = { "slub", NULL };
 
 static struct uslab_option options[OPT__COUNT] = {
 	[OPT_SLAB_NOMERGE]     = { "slab_nomerge", "USLAB_SLAB_NOMERGE", 0, 0, 1 },
@@ -28,6 +32,7 @@ static struct uslab_option options[OPT__COUNT] = {
 	[OPT_PAGE_RETAIN_MB]   = { "page_retain_mb", "USLAB_PAGE_RETAIN_MB", 32, 0, 1L << 30 },
 	[OPT_PAGE_LIMIT_MB]    = { "page_limit_mb", "USLAB_PAGE_LIMIT_MB", 0, 0, 1L << 40 },
 	[OPT_NUMA_NODES]       = { "numa_nodes", "USLAB_NUMA_NODES", 1, 1, 64 },
+	[OPT_ALLOCATOR]        = { "allocator", "USLAB_ALLOCATOR", 0, 0, 0, .names = allocator_names },
 };
 
 static bool options_frozen;
@@ -63,6 +68,18 @@ void uslab_options_init(void)
 
 		if (!s || o->set)
 			continue;
+		if (o->names) {
+			long i;
+
+			for (i = 0; o->names[i] && strcmp(o->names[i], s); i++)
+				;
+			if (o->names[i])
+				o->value = i;
+			else
+				pr_warn("uslab: %s=%s is not a back end built into this library (%s); keeping %s\n",
+					o->env, s, "slub", o->names[o->value]);
+			continue;
+		}
 		if (!parse_long(s, &v) || v < o->min || v > o->max) {
 			pr_warn("uslab: %s=%s is not a number in [%ld, %ld]; keeping %ld\n",
 				o->env, s, o->min, o->max, o->value);

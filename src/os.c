@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * os.c - the only file that talks to the kernel: mmap, mprotect, madvise,
- * getcpu, the clock and the random source.  Everything above it sees
+ * getcpu, gettid, sched_yield, the clock and the random source.  Everything above it sees
  * "reserve", "commit", "release" and "unmap" of address ranges.
  *
  * Reserving maps PROT_NONE, so address space costs no commit charge;
@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <sys/types.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,4 +118,32 @@ uint64_t os_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The spinlock's contended path: spin a little, then give the CPU away. */
+void spin_lock_slow(spinlock_t *l)
+{
+	for (unsigned int spins = 0;; spins++) {
+		if (!__atomic_load_n(&l->locked, __ATOMIC_RELAXED) &&
+		    !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+			return;
+		if (spins < 128) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+		} else {
+			sched_yield();
+		}
+	}
+}
+
+int os_gettid(void)
+{
+	return gettid();
+}
+
+/* Make [addr, addr + size) read-only: a stray write faults. */
+int os_protect_readonly(void *addr, size_t size)
+{
+	return mprotect(addr, size, PROT_READ) ? -errno : 0;
 }

@@ -108,7 +108,7 @@ static unsigned int nr_cpus;
 
 /* ----------------------------------------------------------- reports */
 
-void bad_page(const void *addr, const struct page *page, const char *reason)
+static void bad_page(const void *addr, const struct page *page, const char *reason)
 {
 	pr_err("BUG: Bad page state in process %s  addr:%p\n",
 	       program_invocation_short_name, addr);
@@ -405,8 +405,23 @@ int numa_node_id(void)
 	return (int)((unsigned int)os_current_cpu() % nr_cpus * (unsigned int)nr_node_ids / nr_cpus);
 }
 
+static pthread_mutex_t page_alloc_init_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool page_alloc_ready;
+
+/*
+ * page_alloc_init - bring the zones up.  The page allocator starts itself:
+ * every public entry point calls this, and it never starts a layer above.
+ */
 void page_alloc_init(void)
 {
+	if (likely(__atomic_load_n(&page_alloc_ready, __ATOMIC_ACQUIRE)))
+		return;
+	pthread_mutex_lock(&page_alloc_init_lock);
+	if (page_alloc_ready) {
+		pthread_mutex_unlock(&page_alloc_init_lock);
+		return;
+	}
+	uslab_options_init();
 	if (os_page_size() != (long)PAGE_SIZE)
 		uslab_panic("uslab: the system page size is %ld bytes; uslab is built for %lu-byte pages\n",
 			    os_page_size(), PAGE_SIZE);
@@ -423,6 +438,8 @@ void page_alloc_init(void)
 			INIT_LIST_HEAD(&z->free_area[o].free_list);
 		pthread_mutex_init(&z->grow_lock, NULL);
 	}
+	__atomic_store_n(&page_alloc_ready, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&page_alloc_init_lock);
 }
 
 /**
@@ -765,7 +782,7 @@ USLAB_API struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 	struct page *page;
 	bool zeroed;
 
-	kmem_cache_init();
+	page_alloc_init();
 	page = __alloc_pages(nid, gfp, order, &zeroed);
 	if (unlikely(!page))
 		return alloc_pages_failed(gfp, order);
@@ -842,6 +859,7 @@ size_t page_alloc_trim(void)
 {
 	size_t pages = 0;
 
+	page_alloc_init();
 	for (int nid = 0; nid < nr_node_ids; nid++)
 		pages += zone_release(&zones[nid], 0);
 	return pages << PAGE_SHIFT;
@@ -853,7 +871,7 @@ USLAB_API size_t uslab_buddyinfo(char *buf, size_t size)
 {
 	struct seq_buf m = { buf, size, 0 };
 
-	kmem_cache_init();
+	page_alloc_init();
 	for (int nid = 0; nid < nr_node_ids; nid++) {
 		struct zone *z = &zones[nid];
 		unsigned long nr[MAX_ORDER + 1];
@@ -875,7 +893,7 @@ static unsigned long large_pages;
 USLAB_API void uslab_page_stats(struct uslab_page_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	kmem_cache_init();
+	page_alloc_init();
 	for (int nid = 0; nid < nr_node_ids; nid++) {
 		struct zone *z = &zones[nid];
 
@@ -908,6 +926,34 @@ struct large_hdr {
 
 static struct large_hdr *large_table[LARGE_BUCKETS];
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * The starts of the last FREED_MAPS direct mappings unmapped, so that a
+ * second free of one is reported as a double free rather than as a
+ * pointer we never saw.  A new mapping at the same address takes its
+ * entry out.  Under large_lock.
+ */
+#define FREED_MAPS 64
+static const void *freed_maps[FREED_MAPS];
+static unsigned int freed_maps_next;
+
+static void freed_maps_forget(const void *p)
+{
+	for (unsigned int i = 0; i < FREED_MAPS; i++)
+		if (freed_maps[i] == p)
+			freed_maps[i] = NULL;
+}
+
+static bool large_was_freed(const void *p)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&large_lock);
+	for (unsigned int i = 0; i < FREED_MAPS && !found; i++)
+		found = freed_maps[i] == p;
+	pthread_mutex_unlock(&large_lock);
+	return found;
+}
 
 static inline unsigned int large_hash(const void *p)
 {
@@ -953,6 +999,7 @@ void *large_map(size_t size, size_t align)
 	h->map_size = PAGE_SIZE + data;
 	h->size = data;
 	pthread_mutex_lock(&large_lock);
+	freed_maps_forget(start);
 	h->next = large_table[b];
 	large_table[b] = h;
 	pthread_mutex_unlock(&large_lock);
@@ -980,8 +1027,10 @@ bool large_unmap(const void *p)
 	pthread_mutex_lock(&large_lock);
 	pp = large_find(p);
 	h = pp ? *pp : NULL;
-	if (h)
+	if (h) {
 		*pp = h->next;
+		freed_maps[freed_maps_next++ % FREED_MAPS] = p;
+	}
 	pthread_mutex_unlock(&large_lock);
 	if (!h)
 		return false;
@@ -1006,9 +1055,87 @@ size_t large_size(const void *p)
 	return size;
 }
 
+/* ------------------------------------------------- the pointer classifier */
+
+/**
+ * classify_ptr - what @p is: the one answer to "is this pointer ours,
+ * which arena, which page, a slab, a kmalloc_large block or a direct
+ * mapping" that kfree, ksize, realloc, uslab_owns and the checks share.
+ * For PTR_BAD, info->why says what is wrong, for the report.
+ */
+enum ptr_kind classify_ptr(const void *p, struct ptr_info *info)
+{
+	struct page *page, *head;
+
+	info->page = NULL;
+	info->size = 0;
+	info->why = NULL;
+	if (ZERO_OR_NULL_PTR(p))
+		return PTR_NULL;
+	if (!addr_in_arena(p)) {
+		info->size = large_size(p);
+		if (info->size)
+			return PTR_MAPPING;
+		return large_was_freed(p) ? PTR_FREED_MAPPING : PTR_FOREIGN;
+	}
+	if (page_index(p) < ARENA_META_PAGES)
+		return PTR_META;
+	page = __virt_to_page(p);
+	if (page->flags & PG_slab) {
+		info->page = compound_head(page);
+		return PTR_SLAB;
+	}
+	info->page = page;
+	if ((page->flags & (PG_head | PG_large_kmalloc)) == (PG_head | PG_large_kmalloc) &&
+	    p == __page_address(page)) {
+		info->size = page->private << PAGE_SHIFT;
+		return PTR_LARGE;
+	}
+	head = block_head(page);
+	if (head && (head->flags & (PG_buddy | PG_isolated)))
+		uslab_snprintf(info->why_buf, sizeof(info->why_buf),
+			       "page is already free (double free): inside the free order-%u block at %p",
+			       head->order, __page_address(head));
+	else if (head && (head->flags & PG_large_kmalloc))
+		uslab_snprintf(info->why_buf, sizeof(info->why_buf),
+			       "not the start of the kmalloc_large block at %p", __page_address(head));
+	else if (head)
+		uslab_snprintf(info->why_buf, sizeof(info->why_buf),
+			       "not a slab or a kmalloc_large block: a page of the order-%u block at %p",
+			       head->order, __page_address(head));
+	else
+		uslab_snprintf(info->why_buf, sizeof(info->why_buf),
+			       "not part of any allocated block");
+	info->why = info->why_buf;
+	return PTR_BAD;
+}
+
+void report_bad_ptr(const char *who, const void *p, enum ptr_kind kind,
+		    const struct ptr_info *info)
+{
+	switch (kind) {
+	case PTR_FOREIGN:
+		free_err(who, p, "Invalid object pointer",
+			 "outside every slab arena and every mapping of ours");
+		break;
+	case PTR_META:
+		free_err(who, p, "Invalid object pointer", "inside an arena's struct page array");
+		break;
+	case PTR_FREED_MAPPING:
+		free_err(who, p, "Object already free",
+			 "a direct mapping that is already free (double free)");
+		break;
+	case PTR_BAD:
+		bad_page(p, info->page, info->why);
+		break;
+	default:
+		break;
+	}
+}
+
 /* --------------------------------------------------------------- fork */
 
-void page_alloc_fork_prepare(void)
+static void page_alloc_fork_prepare(void)
 {
 	for (int nid = 0; nid < nr_node_ids; nid++)
 		pthread_mutex_lock(&zones[nid].grow_lock);
@@ -1017,7 +1144,7 @@ void page_alloc_fork_prepare(void)
 	pthread_mutex_lock(&large_lock);
 }
 
-void page_alloc_fork_parent(void)
+static void page_alloc_fork_parent(void)
 {
 	pthread_mutex_unlock(&large_lock);
 	for (int nid = nr_node_ids - 1; nid >= 0; nid--)
@@ -1026,11 +1153,27 @@ void page_alloc_fork_parent(void)
 		pthread_mutex_unlock(&zones[nid].grow_lock);
 }
 
-void page_alloc_fork_child(void)
+static void page_alloc_fork_child(void)
 {
 	pthread_mutex_init(&large_lock, NULL);
 	for (int nid = 0; nid < nr_node_ids; nid++) {
 		spin_lock_init(&zones[nid].lock);
 		pthread_mutex_init(&zones[nid].grow_lock, NULL);
 	}
+}
+
+/*
+ * The page allocator's fork handlers are registered by its own
+ * constructor, the first of the library's (init.c's come next): glibc
+ * runs prepare handlers in reverse order of registration, so the zone
+ * locks are taken after the slab layer's locks, as the lock order says,
+ * and released before them.  A constructor, not page_alloc_init(),
+ * because pthread_atfork() allocates under glibc's atfork lock: called
+ * from an allocation made inside somebody else's pthread_atfork() it
+ * would deadlock (init.c explains the ordering against the program's
+ * own handlers).
+ */
+__attribute__((constructor(101))) static void page_alloc_register_fork(void)
+{
+	pthread_atfork(page_alloc_fork_prepare, page_alloc_fork_parent, page_alloc_fork_child);
 }

@@ -47,41 +47,26 @@ enum {
 };
 
 /*
- * struct page - one per 4 KiB page of an arena, 64 bytes.  Which fields
- * mean something depends on the flags, as in the kernel: a free block's
- * head uses lru and order; a slab's head page (struct slab in later
- * kernels) uses lru or next/owner, slab_cache, freelist and the
- * counters; tail pages point at their head.
+ * struct page - one per 4 KiB page of an arena, 64 bytes.  The page
+ * allocator owns flags, lru (of a free block's head), order, node and, for
+ * blocks it hands out, private; a slab back end overlays its own struct
+ * slab on the head page of each slab (slub/slub_def.h, slab/slab_def.h),
+ * as the kernel's mm/slab.h does, with static asserts on the offsets that
+ * both views must agree on (SLAB_MATCH).  Every page of a slab names its
+ * cache in slab_cache, so kfree() finds the cache from any page.
  */
 struct page {
 	unsigned long flags;
 	union {
-		struct list_head lru;		/* free_area or node partial list */
-		struct {			/* frozen slab: cpu slab or cpu partial */
-			struct page *next;	/* the cpu partial chain */
-			void *owner;		/* cpu area of the thread that froze it */
-		};
-		struct page *head_page;		/* PG_tail */
+		struct list_head lru;		/* head of a free block: free_area list */
+		struct page *head_page;		/* PG_tail: the block's first page */
+		struct page *next;		/* a block being released (PG_isolated) */
 	};
-	struct kmem_cache *slab_cache;
-	/* freelist and counters change together with one cmpxchg16b */
-	union {
-		struct {
-			void *freelist;
-			union {
-				unsigned long counters;
-				struct {
-					unsigned inuse:16;
-					unsigned objects:15;
-					unsigned frozen:1;
-				};
-			};
-		};
-		__uint128_t freelist_counters;
-	} __attribute__((aligned(16)));
+	struct kmem_cache *slab_cache;		/* PG_slab, on every page of the slab */
+	unsigned long slab_words[2] __attribute__((aligned(16)));	/* the back end's */
 	unsigned int order;		/* of the block this page heads */
 	unsigned int node;
-	unsigned long private;		/* kmalloc_large: pages; slab: owner's local freelist */
+	unsigned long private;		/* kmalloc_large: page count; slab: the back end's */
 };
 
 _Static_assert(sizeof(struct page) == 64, "struct page is one cache line");
@@ -152,23 +137,47 @@ struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed)
 void __free_pages_ok(struct page *page, unsigned int order) __hidden;
 struct page *__alloc_pages_exact(int nid, gfp_t gfp, unsigned long nr, bool *zeroed) __hidden;
 void __free_pages_exact(struct page *page, unsigned long nr) __hidden;
+/* Bring the page allocator up (options first); idempotent, thread-safe. */
 void page_alloc_init(void) __hidden;
 int numa_node_id(void) __hidden;
 extern int nr_node_ids __hidden;
 size_t page_alloc_trim(void) __hidden;
-void page_alloc_fork_prepare(void) __hidden;
-void page_alloc_fork_parent(void) __hidden;
-void page_alloc_fork_child(void) __hidden;
+
+/*
+ * The pointer classifier: what an address handed to a free (or to ksize,
+ * uslab_owns, realloc) is, worked out in one place for every caller.
+ */
+enum ptr_kind {
+	PTR_NULL,	/* NULL or ZERO_SIZE_PTR */
+	PTR_FOREIGN,	/* in no arena and no direct mapping of ours */
+	PTR_META,	/* inside an arena's struct page array */
+	PTR_SLAB,	/* inside a slab: page is the slab's head page */
+	PTR_LARGE,	/* the start of a live kmalloc_large block: page, size */
+	PTR_MAPPING,	/* the start of a live direct mapping: size */
+	PTR_BAD,	/* in an arena, but not the start of a live block: why */
+	PTR_FREED_MAPPING,	/* a direct mapping that was freed (double free) */
+};
+
+struct ptr_info {
+	struct page *page;
+	size_t size;
+	const char *why;
+	char why_buf[128];
+};
+
+enum ptr_kind classify_ptr(const void *p, struct ptr_info *info) __hidden;
+/*
+ * report_bad_ptr - the report for a pointer @who (kfree, realloc, ...)
+ * cannot take, in the kernel's words: "Invalid object pointer" for one in
+ * no arena, "Bad page state" for a page that is not a live block.
+ * BUG-class: returns only with a test hook set.
+ */
+void report_bad_ptr(const char *who, const void *p, enum ptr_kind kind,
+		    const struct ptr_info *info) __hidden;
 
 /* Direct mappings, for blocks above MAX_ORDER. */
 void *large_map(size_t size, size_t align) __hidden;
 bool large_unmap(const void *p) __hidden;
 size_t large_size(const void *p) __hidden;
-
-/*
- * bad_page - "BUG: Bad page state" for a free the page allocator cannot
- * take; returns only with a test hook set.
- */
-void bad_page(const void *addr, const struct page *page, const char *reason) __hidden;
 
 #endif /* USLAB_PAGE_ALLOC_H */

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <errno.h>
-#include <sched.h>
+#include <execinfo.h>
 
 struct fmt_out {
 	char *buf;
@@ -223,9 +223,34 @@ void uslab_printk(const char *fmt, ...)
 	write_all(line, (size_t)n);
 }
 
-bool uslab_report_quiet(void)
+/*
+ * Call traces.  glibc's backtrace() loads libgcc on its first call, which
+ * allocates; uslab_stack_prime() makes that first call once the allocator
+ * can serve it (init.c), and reports before then go without a trace.
+ * backtrace_symbols_fd() writes straight to the descriptor: no malloc.
+ */
+static bool stack_primed;
+
+void uslab_stack_prime(void)
 {
-	return report_quiet && report_hook;
+	void *frames[4];
+
+	backtrace(frames, 4);
+	__atomic_store_n(&stack_primed, true, __ATOMIC_RELEASE);
+}
+
+void dump_stack(void)
+{
+	void *frames[32];
+	int n;
+
+	if (!__atomic_load_n(&stack_primed, __ATOMIC_ACQUIRE) || (report_quiet && report_hook))
+		return;
+	n = backtrace(frames, 32);
+	uslab_printk("Call Trace:\n");
+	/* frame 0 is dump_stack itself */
+	if (n > 1)
+		backtrace_symbols_fd(frames + 1, n - 1, STDERR_FILENO);
 }
 
 void uslab_count_error(void)
@@ -248,6 +273,16 @@ void uslab_bug_end(const char *what)
 	}
 	uslab_printk("uslab: aborting after: %s\n", what);
 	abort();
+}
+
+void free_err(const char *who, const void *x, const char *title, const char *reason)
+{
+	uslab_printk("=============================================================================\n");
+	uslab_printk("BUG %s (Not tainted): %s\n", who, title);
+	uslab_printk("-----------------------------------------------------------------------------\n\n");
+	uslab_printk("%s(%p): %s\n\n", who, x, reason);
+	dump_stack();
+	uslab_bug_end(title);
 }
 
 void uslab_panic(const char *fmt, ...)
@@ -296,20 +331,4 @@ size_t seq_finish(struct seq_buf *m)
 	if (m->size)
 		m->buf[m->len < m->size ? m->len : m->size - 1] = '\0';
 	return m->len;
-}
-
-void spin_lock_slow(spinlock_t *l)
-{
-	for (unsigned int spins = 0;; spins++) {
-		if (!__atomic_load_n(&l->locked, __ATOMIC_RELAXED) &&
-		    !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-			return;
-		if (spins < 128) {
-#if defined(__x86_64__) || defined(__i386__)
-			__builtin_ia32_pause();
-#endif
-		} else {
-			sched_yield();
-		}
-	}
 }

@@ -1,26 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * slab.h - the contract between slab_common.c and a back end (the kernel's
- * mm/slab.h).
+ * mm/slab.h of Linux 6.1-6.7, when SLAB and SLUB lived side by side).
  *
- * slab_common owns the cache list, its mutex, creation (argument checks,
- * merging, the name), destruction, the kmalloc size classes, slabinfo and
- * the order of initialisation.  A back end (SLUB today; SLAB plugs in the
- * same way, chosen at build time as CONFIG_SLUB / CONFIG_SLAB) owns struct
- * kmem_cache's layout, slabs, the per-CPU layer and the allocation and
- * free paths, including kmalloc()/kfree() so that their fast paths are
- * inline.  slab_common reaches a back end only through the functions
- * declared here and the common fields every back end's struct kmem_cache
- * has: name, size, object_size, align, flags, ctor, refcount, list,
- * useroffset, usersize.
+ * slab_common owns the cache list and its mutex, creation (argument
+ * checks, merging, the name), destruction, the kmalloc size classes and
+ * the generic kmalloc / kfree / ksize / krealloc / kmalloc_large code,
+ * slabinfo, and the order of initialisation (with init.c).  A back end
+ * owns the slabs, the per-CPU layer, the tail of struct kmem_cache
+ * (kmem_cache_be()), and its overlay of struct page (struct slab).
+ *
+ * slab_common reaches a back end only through:
+ *   - the functions declared at the end of this file, and
+ *   - the inline fast paths of the dispatch header, slab_fast.h, which is
+ *     the only header that includes a back end's headers.
+ * This header includes none.
  */
 #ifndef USLAB_SLAB_INTERNAL_H
 #define USLAB_SLAB_INTERNAL_H
 
 #include "internal.h"
 #include "page_alloc.h"
-#include "slub_def.h"
-#include "slub_fast.h"
 
 /* How far initialisation has come (mm/slab.h). */
 enum slab_state {
@@ -36,10 +36,47 @@ extern pthread_mutex_t slab_mutex __hidden;
 extern struct list_head slab_caches __hidden;
 extern struct kmem_cache *kmem_cache __hidden;
 
+/*
+ * struct kmem_cache - what every back end's cache has, then the back
+ * end's own part.  The first group is what the fast paths read, kept on
+ * the first cache line; slab_common reads the second.
+ */
+struct kmem_cache {
+	/* Read by the fast paths. */
+	unsigned int cpu_offset;	/* of this cache's slot in a thread's cpu area (cpu.h) */
+	unsigned int offset;		/* of the free pointer in a free object */
+	uintptr_t random;		/* per-cache secret: free pointer hardening */
+	unsigned int size;		/* object with metadata and alignment */
+	unsigned int object_size;	/* what the user asked for (the largest alias's) */
+	uint64_t reciprocal_size;	/* ceil(2^45 / size): offset -> index */
+	uint64_t divisor_magic;		/* UINT64_MAX / size + 1: "offset % size == 0" in one multiply */
+	slab_flags_t flags;
+	unsigned int cpu_id;		/* the cpu slot number, cpu_offset / CPU_SLOT_SIZE */
+
+	/* slab_common's. */
+	int refcount;			/* users (aliases); <= 0 while set up or torn down */
+	unsigned int align;
+	void (*ctor)(void *);
+	const char *name;
+	struct list_head list;		/* slab_caches */
+	unsigned int useroffset;
+	unsigned int usersize;
+
+	/* The back end's part (kmem_cache_be()); its size is the back end's. */
+	unsigned long be[] __attribute__((aligned(CACHE_LINE_SIZE)));
+};
+
+static inline void *kmem_cache_be(const struct kmem_cache *s)
+{
+	return (void *)s->be;
+}
+
+/* Object index arithmetic, shared by both back ends (mm/slab.h's obj_to_index). */
+#define RECIPROCAL_SHIFT 45
+
 /* ------------------------------------------------------------- kmalloc */
 
 #define KMALLOC_SHIFT_LOW	3
-#define KMALLOC_MIN_CACHE	8
 
 extern struct kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH + 1] __hidden;
 extern const unsigned char size_index[24] __hidden;
@@ -70,8 +107,6 @@ static inline struct kmem_cache *kmalloc_slab(size_t size)
 /* Caches merge only with caches that agree on these. */
 #define SLAB_MERGE_SAME (SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA |		\
 			 SLAB_CACHE_DMA32 | SLAB_ACCOUNT)
-#define SLAB_DEBUG_FLAGS (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER |	\
-			  SLAB_TRACE | SLAB_CONSISTENCY_CHECKS)
 /* Every flag kmem_cache_create() accepts. */
 #define SLAB_CREATE_MASK (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE |		\
 			  SLAB_POISON | SLAB_KMALLOC | SLAB_HWCACHE_ALIGN |	\
@@ -81,34 +116,56 @@ static inline struct kmem_cache *kmalloc_slab(size_t size)
 			  SLAB_FAILSLAB | SLAB_ACCOUNT | SLAB_KASAN |		\
 			  SLAB_NO_USER_FLAGS | SLAB_RECLAIM_ACCOUNT)
 
+/* ------------------------------------------ debug-build assertions */
+
+/*
+ * VM_BUG_ON - the kernel's debug assertion: checked in builds with
+ * USLAB_DEBUG_VM (CMake's Debug type, the sanitizer build), compiled to
+ * nothing otherwise, but always type-checked (as jemalloc's config_debug).
+ */
+#ifdef USLAB_DEBUG_VM
+static const bool config_debug_vm = true;
+#else
+static const bool config_debug_vm = false;
+#endif
+
+void vm_bug(const char *cond, const char *file, int line) __hidden __attribute__((noreturn));
+
+#define VM_BUG_ON(cond)								\
+	do {									\
+		if (config_debug_vm && unlikely(cond))				\
+			vm_bug(#cond, __FILE__, __LINE__);			\
+	} while (0)
+
 /* ----------------------------------------------------- slab_common.c */
 
 unsigned int calculate_alignment(slab_flags_t flags, unsigned int align,
 				 unsigned int size) __hidden;
 struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
-				  slab_flags_t flags, const char *name,
-				  void (*ctor)(void *)) __hidden;
+				  slab_flags_t flags, void (*ctor)(void *)) __hidden;
 void create_boot_cache(struct kmem_cache *s, const char *name, unsigned int size,
 		       slab_flags_t flags) __hidden;
 void create_kmalloc_caches(void) __hidden;
-void kmem_cache_init_late(void) __hidden;
+/* slab_state DOWN -> FULL: the back end's bootstrap, kmalloc, late init. */
+void kmem_cache_init_slab(void) __hidden;
+void slab_common_fork_prepare(void) __hidden;
+void slab_common_fork_parent(void) __hidden;
+void slab_common_fork_child(void) __hidden;
 
-/* ----------------------------------------------------- the back end */
+/* kmalloc above KMALLOC_MAX_CACHE_SIZE: pages, or a mapping of its own. */
+void *kmalloc_large(size_t size, gfp_t flags, int node) __hidden;
+/* The generic kfree of what the inline path did not take. */
+void kfree_slow(const void *x) __hidden;
+/* The usable size at @x, reporting in @who's name if it is not a live block. */
+size_t ksize_checked(const void *x, const char *who) __hidden;
 
-/* Lay out and open @s (fields name..ctor set); 0 or a negative errno. */
-int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags) __hidden;
-/* A mergeable cache for these arguments, with its reference taken, or NULL. */
-struct kmem_cache *__kmem_cache_alias(const char *name, unsigned int size,
-				      unsigned int align, slab_flags_t flags,
-				      void (*ctor)(void *)) __hidden;
-/* Flush everything and free empty slabs; -EBUSY if objects remain. */
-int __kmem_cache_shutdown(struct kmem_cache *s) __hidden;
-/* Free the back end's parts of @s after a successful shutdown. */
-void __kmem_cache_release(struct kmem_cache *s) __hidden;
-int __kmem_cache_shrink(struct kmem_cache *s) __hidden;
-/* The back end's bootstrap: sets slab_state up to UP and kmem_cache. */
-void __kmem_cache_init(void) __hidden;
-/* Objects on the per-CPU layer count as free as well as they can be told. */
+/* --------------------------------------------------- the back end */
+
+/*
+ * struct slab_backend - the back end's half of the contract, one per
+ * back end, chosen once at start-up (USLAB_ALLOCATOR).  The fast paths
+ * are not here: slab_fast.h inlines them.
+ */
 struct slabinfo {
 	unsigned long active_objs;
 	unsigned long num_objs;
@@ -121,17 +178,51 @@ struct slabinfo {
 	unsigned int objects_per_slab;
 	unsigned int cache_order;
 };
-void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo) __hidden;
-/* Size of an object for ksize(), or 0 if @p is not one of ours. */
-size_t __ksize(const void *p) __hidden;
-/* The same, but a pointer that is not a live block's start is reported. */
-size_t ksize_checked(const void *p, const char *who) __hidden;
-void slab_fork_prepare(void) __hidden;
-void slab_fork_parent(void) __hidden;
-void slab_fork_child(void) __hidden;
 
-/* kmalloc above KMALLOC_MAX_CACHE_SIZE: pages, or a mapping of its own. */
-void *kmalloc_large(size_t size, gfp_t flags, int node) __hidden;
-void free_large_kmalloc(struct page *page, const void *object) __hidden;
+struct slab_backend {
+	const char *name;		/* "slub", "slab": the USLAB_ALLOCATOR value */
+	/*
+	 * Bootstrap: make kmem_cache (and the back end's own caches) out of
+	 * static storage, then copy them into objects of themselves;
+	 * slab_state DOWN -> PARTIAL(_NODE) on the way, kmem_cache set.
+	 */
+	void (*init)(void);
+	/* Once the kmalloc caches exist (slab_state UP): final sizes. */
+	void (*init_late)(void);
+	/* Lay out and open @s (name..ctor set); 0 or a negative errno. */
+	int (*create)(struct kmem_cache *s, slab_flags_t flags);
+	/* Merge into @s a new user of @size bytes (find_mergeable chose it). */
+	void (*alias)(struct kmem_cache *s, unsigned int size);
+	/* Flush everything and free empty slabs; -EBUSY if objects remain. */
+	int (*shutdown)(struct kmem_cache *s);
+	/* Free the back end's parts of @s after a successful shutdown. */
+	void (*release)(struct kmem_cache *s);
+	/* Give empty slabs back; this thread's cached objects too. */
+	int (*shrink)(struct kmem_cache *s);
+	void (*get_slabinfo)(struct kmem_cache *s, struct slabinfo *sinfo);
+	/*
+	 * The slab of a PTR_SLAB pointer: whether @x is the start of an
+	 * allocated object of @slab's cache; reported in the kernel's words
+	 * if not.  For ksize_checked and krealloc.
+	 */
+	bool (*check_object)(struct kmem_cache *s, struct page *slab, const void *x);
+	/* Free @x whose slab's head page is @slab (the slow half of kfree). */
+	void (*free_slab_object)(struct kmem_cache *s, void *x, struct page *slab);
+	/* Check every slab of @s; the number of inconsistencies found. */
+	long (*validate)(struct kmem_cache *s);
+	/* Bytes of the back end's tail of struct kmem_cache. */
+	size_t (*cache_be_size)(void);
+	/* Fork: every lock of every cache, in the lock order, and back. */
+	void (*fork_prepare)(void);
+	void (*fork_parent)(void);
+	void (*fork_child)(void);
+	/* Give back what a thread cached in @area (it exits, or vanished in fork). */
+	void (*flush_area)(char *area);
+};
+
+enum slab_backend_id { SLAB_BACKEND_SLUB, SLAB_BACKEND__COUNT };
+
+extern const struct slab_backend slub_backend __hidden;
+extern const struct slab_backend *slab_be __hidden;
 
 #endif /* USLAB_SLAB_INTERNAL_H */

@@ -17,21 +17,20 @@
  *    go to the page allocator (kmalloc_large), and above its largest order
  *    to a mapping of their own.
  *
- * 4. Initialisation (the seeds' story): the page allocator; the back end's
- *    bootstrap (slab_state DOWN -> PARTIAL, the static boot caches copied
- *    into objects of themselves); create_kmalloc_caches() (-> UP); then
- *    the thread-exit key and the fork handlers (-> FULL).  It runs once,
- *    on the first call of any entry point, under init_lock.  A call that
- *    re-enters from the initialising thread (creating the pthread key can
- *    allocate, and uslab may be malloc) finds slab_state >= UP and goes on.
+ * 4. The generic kmalloc paths, as Linux 6.1-6.7 has them here: kmalloc,
+ *    kfree, ksize, krealloc, kmalloc_large and the kmem_cache_alloc/free
+ *    entry points, on the back end's inline fast paths (slab_fast.h).
+ *    Every pointer a free or ksize is handed goes through the page
+ *    allocator's classifier (classify_ptr) when the inline path misses.
  *
- * 5. Fork.  The prepare handler takes slab_mutex, threads_lock, every
- *    list_lock and the page allocator's locks, in the lock order; the
- *    child re-initialises them and flushes the cpu areas of the threads
- *    that did not come along, so their cached objects are not lost.
+ * 5. Initialisation (the seeds' story), driven by init.c: the back end's
+ *    bootstrap (slab_state DOWN -> PARTIAL, the static boot caches copied
+ *    into objects of themselves); create_kmalloc_caches() (-> UP); the
+ *    back end's late init.  init.c then adds the thread-exit key and the
+ *    fork handlers (-> FULL).
  */
 #define _GNU_SOURCE
-#include "slab.h"
+#include "slab_fast.h"
 #include "cpu.h"
 #include "debug.h"
 
@@ -39,6 +38,7 @@
 #include <string.h>
 
 enum slab_state slab_state;
+const struct slab_backend *slab_be = &slub_backend;
 pthread_mutex_t slab_mutex = PTHREAD_MUTEX_INITIALIZER;
 struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
 struct kmem_cache *kmem_cache;
@@ -128,12 +128,10 @@ static bool slab_unmergeable(struct kmem_cache *s)
  * least as strictly.  Called with slab_mutex.
  */
 struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
-				  slab_flags_t flags, const char *name,
-				  void (*ctor)(void *))
+				  slab_flags_t flags, void (*ctor)(void *))
 {
 	struct kmem_cache *s;
 
-	(void)name;
 	if (uslab_opt(OPT_SLAB_NOMERGE) || ctor || (flags & SLAB_NEVER_MERGE))
 		return NULL;
 	size = ALIGN(size, (unsigned int)sizeof(void *));
@@ -176,7 +174,7 @@ static struct kmem_cache *create_cache(const char *name, unsigned int object_siz
 	s->ctor = ctor;
 	s->useroffset = useroffset;
 	s->usersize = usersize;
-	err = __kmem_cache_create(s, flags);
+	err = slab_be->create(s, flags);
 	if (err) {
 		kmem_cache_free(kmem_cache, s);
 		*errp = err;
@@ -206,7 +204,7 @@ USLAB_API struct kmem_cache *kmem_cache_create_usercopy(const char *name,
 	const char *cache_name;
 	int err = 0;
 
-	kmem_cache_init();
+	uslab_init();
 	if (!name)
 		return create_failed(name, flags, -EINVAL, "NULL name");
 	if (!size)
@@ -228,9 +226,13 @@ USLAB_API struct kmem_cache *kmem_cache_create_usercopy(const char *name,
 
 	pthread_mutex_lock(&slab_mutex);
 	if (!usersize) {
-		s = __kmem_cache_alias(name, size, align, flags, ctor);
-		if (s)
+		s = find_mergeable(size, align, flags, ctor);
+		if (s) {
+			s->refcount++;
+			s->object_size = max_t(unsigned int, s->object_size, size);
+			slab_be->alias(s, size);
 			goto out;
+		}
 	}
 	cache_name = kstrdup_const(name, GFP_KERNEL);
 	if (!cache_name) {
@@ -257,6 +259,17 @@ USLAB_API struct kmem_cache *kmem_cache_create(const char *name, unsigned int si
 	return kmem_cache_create_usercopy(name, size, align, flags, 0, 0, ctor);
 }
 
+/* Whether @s is on the cache list; called with slab_mutex. */
+static bool cache_is_live(const struct kmem_cache *s)
+{
+	struct kmem_cache *t;
+
+	list_for_each_entry(t, &slab_caches, list)
+		if (t == s)
+			return true;
+	return false;
+}
+
 USLAB_API void kmem_cache_destroy(struct kmem_cache *s)
 {
 	int err;
@@ -264,10 +277,16 @@ USLAB_API void kmem_cache_destroy(struct kmem_cache *s)
 	if (!s)
 		return;
 	pthread_mutex_lock(&slab_mutex);
-	if (s->refcount <= 0) {
+	/*
+	 * Only a pointer on the cache list is looked into: a destroyed cache's
+	 * memory may be free, or another cache's by now.
+	 */
+	if (!cache_is_live(s) || s->refcount <= 0) {
 		pthread_mutex_unlock(&slab_mutex);
-		pr_err("kmem_cache_destroy %s: cache is not live (refcount %d)\n",
-		       s->name, s->refcount);
+		slab_report_banner("kmem_cache_destroy", "Invalid cache pointer");
+		pr_err("kmem_cache_destroy(%p): not a live cache (destroyed already, or never created)\n\n",
+		       (void *)s);
+		dump_stack();
 		uslab_count_error();
 		return;
 	}
@@ -280,7 +299,7 @@ USLAB_API void kmem_cache_destroy(struct kmem_cache *s)
 		uslab_count_error();
 		goto out;
 	}
-	err = __kmem_cache_shutdown(s);
+	err = slab_be->shutdown(s);
 	if (err) {
 		/* As the kernel: the cache stays, with its objects; the program goes on. */
 		s->refcount = 1;
@@ -289,7 +308,7 @@ USLAB_API void kmem_cache_destroy(struct kmem_cache *s)
 		goto out;
 	}
 	list_del(&s->list);
-	__kmem_cache_release(s);
+	slab_be->release(s);
 	pthread_mutex_unlock(&slab_mutex);
 	kfree_const(s->name);
 	kmem_cache_free(kmem_cache, s);
@@ -300,7 +319,7 @@ out:
 
 USLAB_API int kmem_cache_shrink(struct kmem_cache *s)
 {
-	return s ? __kmem_cache_shrink(s) : 0;
+	return s ? slab_be->shrink(s) : 0;
 }
 
 USLAB_API unsigned int kmem_cache_size(struct kmem_cache *s)
@@ -326,7 +345,7 @@ void create_boot_cache(struct kmem_cache *s, const char *name, unsigned int size
 	s->align = calculate_alignment(flags, ARCH_KMALLOC_MINALIGN, size);
 	s->useroffset = 0;
 	s->usersize = 0;
-	err = __kmem_cache_create(s, flags);
+	err = slab_be->create(s, flags);
 	if (err)
 		uslab_panic("Creation of kmalloc slab %s size=%u failed. Reason %d\n",
 			    name, size, err);
@@ -365,7 +384,35 @@ void create_kmalloc_caches(void)
 	slab_state = UP;
 }
 
+/*
+ * kmem_cache_init_slab - the slab layer's part of start-up (init.c calls
+ * it once, after the page allocator and the cpu layer): the back end's
+ * bootstrap, the kmalloc caches, the back end's late init.
+ */
+void kmem_cache_init_slab(void)
+{
+	slab_be->init();
+	create_kmalloc_caches();
+	slab_be->init_late();
+}
+
 /* -------------------------------------------------------- kmalloc_large */
+
+/*
+ * A request above KMALLOC_MAX_SIZE can never be met: the kernel warns
+ * (WARN_ON_ONCE in the page allocator) and returns NULL, __GFP_NOFAIL or
+ * not, since no amount of waiting would help.
+ */
+static noinline __cold void *kmalloc_too_large(size_t size, gfp_t gfp)
+{
+	if (!(gfp & __GFP_NOWARN) || (gfp & __GFP_NOFAIL)) {
+		pr_warn("kmalloc: %zu bytes is above KMALLOC_MAX_SIZE (%zu)%s\n", size,
+			(size_t)KMALLOC_MAX_SIZE,
+			(gfp & __GFP_NOFAIL) ? "; failing it despite __GFP_NOFAIL" : "");
+		dump_stack();
+	}
+	return NULL;
+}
 
 void *kmalloc_large(size_t size, gfp_t gfp, int node)
 {
@@ -375,8 +422,8 @@ void *kmalloc_large(size_t size, gfp_t gfp, int node)
 	void *p;
 
 	if (unlikely(size > KMALLOC_MAX_SIZE))
-		return NULL;
-	kmem_cache_init();
+		return kmalloc_too_large(size, gfp);
+	uslab_init();
 	order = get_order(size);
 	if (order <= MAX_ORDER) {
 		/* Whole pages, not a power of two of them: the tail goes back. */
@@ -404,26 +451,163 @@ fail:
 	return NULL;
 }
 
-void free_large_kmalloc(struct page *page, const void *object)
+/* ------------------------------------------- kmem_cache_alloc and free */
+
+USLAB_API void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
-	if (!(page->flags & PG_large_kmalloc)) {
-		bad_page(object, page, "kfree of a page that is not a slab or a kmalloc_large block");
-		return;
+	return slab_alloc(s, gfp, NUMA_NO_NODE);
+}
+
+USLAB_API void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	if (node != NUMA_NO_NODE && (node < 0 || node >= nr_node_ids))
+		node = NUMA_NO_NODE;
+	return slab_alloc(s, gfp, node);
+}
+
+USLAB_API void kmem_cache_free(struct kmem_cache *s, void *x)
+{
+	/* NULL fails the fast path's range check and is let go on the slow path. */
+	slab_free(s, x, NULL);
+}
+
+USLAB_API int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t size, void **p)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		p[i] = slab_alloc(s, gfp, NUMA_NO_NODE);
+		if (unlikely(!p[i])) {
+			kmem_cache_free_bulk(s, i, p);
+			return 0;
+		}
 	}
-	if (object != __page_address(page)) {
-		bad_page(object, page, "kfree of a pointer inside a kmalloc_large block");
-		return;
+	return (int)size;
+}
+
+USLAB_API void kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p)
+{
+	for (size_t i = 0; i < size; i++) {
+		if (s)
+			kmem_cache_free(s, p[i]);
+		else
+			kfree(p[i]);
 	}
-	__free_pages_exact(page, page->private);
+}
+
+/* ------------------------------------------------------------ kmalloc */
+
+static noinline void *kmalloc_slow(size_t size, gfp_t gfp, int node)
+{
+	if (size > KMALLOC_MAX_CACHE_SIZE)
+		return kmalloc_large(size, gfp, node);
+	if (!size)
+		return ZERO_SIZE_PTR;
+	uslab_init();
+	return slab_alloc(kmalloc_slab(size), gfp, node);
+}
+
+static __always_inline void *__do_kmalloc_node(size_t size, gfp_t gfp, int node)
+{
+	struct kmem_cache *s;
+
+	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE))
+		return kmalloc_slow(size, gfp, node);
+	s = kmalloc_slab(size);
+	if (unlikely(!s))
+		return kmalloc_slow(size, gfp, node);
+	return slab_alloc(s, gfp, node);
+}
+
+USLAB_API void *kmalloc(size_t size, gfp_t gfp)
+{
+	return __do_kmalloc_node(size, gfp, NUMA_NO_NODE);
+}
+
+USLAB_API void *kmalloc_node(size_t size, gfp_t gfp, int node)
+{
+	if (node != NUMA_NO_NODE && (node < 0 || node >= nr_node_ids))
+		node = NUMA_NO_NODE;
+	return __do_kmalloc_node(size, gfp, node);
+}
+
+/* -------------------------------------------------------------- kfree */
+
+/*
+ * kfree_slow - what kfree_inline() did not take: NULL, a kmalloc_large
+ * block, a direct mapping, or a bad pointer (reported).
+ */
+noinline void kfree_slow(const void *x)
+{
+	struct ptr_info info;
+	enum ptr_kind kind = classify_ptr(x, &info);
+
+	switch (kind) {
+	case PTR_NULL:
+		return;
+	case PTR_SLAB:
+		slab_be->free_slab_object(info.page->slab_cache, (void *)x, info.page);
+		return;
+	case PTR_LARGE:
+		__free_pages_exact(info.page, info.page->private);
+		return;
+	case PTR_MAPPING:
+		if (!large_unmap(x))	/* a racing free took it first */
+			free_err("kfree", x, "Object already free",
+				 "a direct mapping that is already free (double free)");
+		return;
+	default:
+		report_bad_ptr("kfree", x, kind, &info);
+	}
+}
+
+USLAB_API void kfree(const void *x)
+{
+	kfree_inline(x);
+}
+
+/*
+ * ksize_checked - the usable size of the allocated block at @x, for
+ * callers about to reuse it (krealloc, the shim's realloc): unlike
+ * ksize(), a pointer that is not the start of a live block is reported
+ * in @who's name, and 0 comes back if the report returns (a test hook).
+ */
+size_t ksize_checked(const void *x, const char *who)
+{
+	struct ptr_info info;
+	enum ptr_kind kind = classify_ptr(x, &info);
+	struct kmem_cache *s;
+
+	switch (kind) {
+	case PTR_SLAB:
+		s = info.page->slab_cache;
+		return slab_be->check_object(s, info.page, x) ? s->object_size : 0;
+	case PTR_LARGE:
+	case PTR_MAPPING:
+		return info.size;
+	case PTR_NULL:
+		return 0;
+	default:
+		report_bad_ptr(who, x, kind, &info);
+		return 0;
+	}
 }
 
 /* ------------------------------------------------ the rest of kmalloc */
 
 USLAB_API size_t ksize(const void *objp)
 {
-	if (ZERO_OR_NULL_PTR(objp))
+	struct ptr_info info;
+
+	switch (classify_ptr(objp, &info)) {
+	case PTR_SLAB:
+		return info.page->slab_cache->object_size;
+	case PTR_LARGE:
+	case PTR_MAPPING:
+		return info.size;
+	default:
 		return 0;
-	return __ksize(objp);
+	}
 }
 
 USLAB_API size_t kmalloc_size_roundup(size_t size)
@@ -437,6 +621,15 @@ USLAB_API size_t kmalloc_size_roundup(size_t size)
 	return ALIGN(size, PAGE_SIZE);
 }
 
+/*
+ * krealloc - the kernel's rule: stay in place while the block holds
+ * @new_size, else allocate, copy and free.  __GFP_ZERO is honoured as the
+ * kernel documents it, for callers that pass it on every call for the
+ * block: shrinking in place zeroes what the caller gave up, so that
+ * growing in place later hands back zeroes.  The pointer is checked as
+ * kfree checks it: a freed or interior pointer is reported, and NULL
+ * comes back if the report returns.
+ */
 USLAB_API void *krealloc(const void *p, size_t new_size, gfp_t flags)
 {
 	size_t ks;
@@ -448,29 +641,34 @@ USLAB_API void *krealloc(const void *p, size_t new_size, gfp_t flags)
 	}
 	if (ZERO_OR_NULL_PTR(p))
 		return kmalloc(new_size, flags);
-	ks = ksize(p);
+	ks = ksize_checked(p, "krealloc");
+	if (!ks)
+		return NULL;
 	if (ks >= new_size) {
-		/* Stay in place; zero what the caller did not have before. */
+		if (flags & __GFP_ZERO)
+			memset((char *)p + new_size, 0, ks - new_size);
 		return (void *)p;
 	}
-	ret = kmalloc(new_size, flags & ~__GFP_ZERO);
+	ret = kmalloc(new_size, flags);
 	if (!ret)
 		return NULL;
 	memcpy(ret, p, ks);
-	if (flags & __GFP_ZERO)
-		memset((char *)ret + ks, 0, new_size - ks);
 	kfree(p);
 	return ret;
 }
 
+/* kfree_sensitive - check the pointer first, then clear, then free. */
 USLAB_API void kfree_sensitive(const void *p)
 {
-	size_t ks = ksize(p);
+	size_t ks;
 
-	if (ks) {
-		memset((void *)p, 0, ks);
-		__asm__ __volatile__("" : : "r"(p) : "memory");
-	}
+	if (ZERO_OR_NULL_PTR(p))
+		return;
+	ks = ksize_checked(p, "kfree_sensitive");
+	if (!ks)
+		return;
+	memset((void *)p, 0, ks);
+	__asm__ __volatile__("" : : "r"(p) : "memory");
 	kfree(p);
 }
 
@@ -493,9 +691,15 @@ USLAB_API const char *kstrdup_const(const char *s, gfp_t gfp)
 	return kstrdup(s, gfp);
 }
 
+/*
+ * kfree_const - the kernel frees what is not in its read-only data; here
+ * what uslab does not own (a string literal, say) is neither freed nor
+ * reported, and everything else is kfree()d with kfree's checks.
+ */
 USLAB_API void kfree_const(const void *x)
 {
-	kfree(x);
+	if (uslab_owns(x))
+		kfree(x);
 }
 
 USLAB_API char *kstrndup(const char *s, size_t max, gfp_t gfp)
@@ -550,16 +754,17 @@ USLAB_API size_t uslab_slabinfo(char *buf, size_t size)
 	struct seq_buf m = { buf, size, 0 };
 	struct kmem_cache *s;
 
-	kmem_cache_init();
+	uslab_init();
 	seq_printf(&m, "slabinfo - version: 2.1\n");
 	seq_printf(&m, "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
 		   " : tunables <limit> <batchcount> <sharedfactor>"
 		   " : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
 	pthread_mutex_lock(&slab_mutex);
-	list_for_each_entry(s, &slab_caches, list) {
+	/* Newest first, as the kernel lists them (new caches go at the tail). */
+	list_for_each_entry_reverse(s, &slab_caches, list) {
 		struct slabinfo si;
 
-		get_slabinfo(s, &si);
+		slab_be->get_slabinfo(s, &si);
 		seq_printf(&m, "%-17s %6lu %6lu %6u %4u %4d", s->name, si.active_objs,
 			   si.num_objs, s->size, si.objects_per_slab, 1 << si.cache_order);
 		seq_printf(&m, " : tunables %4u %4u %4u", si.limit, si.batchcount, si.shared);
@@ -576,89 +781,72 @@ USLAB_API size_t uslab_trim(void)
 {
 	struct kmem_cache *s;
 
-	kmem_cache_init();
-	pthread_mutex_lock(&slab_mutex);
-	list_for_each_entry(s, &slab_caches, list)
-		__kmem_cache_shrink(s);
-	pthread_mutex_unlock(&slab_mutex);
+	/* Nothing to shrink before the slab layer is up; pages may be. */
+	if (__atomic_load_n(&slab_state, __ATOMIC_ACQUIRE) == FULL) {
+		pthread_mutex_lock(&slab_mutex);
+		list_for_each_entry(s, &slab_caches, list)
+			slab_be->shrink(s);
+		pthread_mutex_unlock(&slab_mutex);
+	}
 	return page_alloc_trim();
 }
 
 USLAB_API void uslab_thread_exit(void)
 {
-	struct kmem_cache *s;
-
-	if (!cpu_attached())
-		return;
-	pthread_mutex_lock(&slab_mutex);
-	list_for_each_entry(s, &slab_caches, list)
-		__kmem_cache_shrink(s);
-	pthread_mutex_unlock(&slab_mutex);
+	cpu_flush_self();
 }
 
 USLAB_API int uslab_owns(const void *p)
 {
-	if (ZERO_OR_NULL_PTR(p))
+	struct ptr_info info;
+
+	switch (classify_ptr(p, &info)) {
+	case PTR_SLAB:
+	case PTR_LARGE:
+	case PTR_MAPPING:
+	case PTR_BAD:	/* inside an arena's pages: ours, though not a live block */
+		return 1;
+	default:
 		return 0;
-	if (addr_in_arena(p))
-		return page_index(p) >= ARENA_META_PAGES;
-	return large_size(p) != 0;
+	}
 }
 
-/* ------------------------------------------------------- initialisation */
+USLAB_API long uslab_validate(struct kmem_cache *s)
+{
+	long errors = 0;
 
-static void fork_prepare(void)
+	uslab_init();
+	pthread_mutex_lock(&slab_mutex);
+	if (s) {
+		if (cache_is_live(s))
+			errors = slab_be->validate(s);
+	} else {
+		list_for_each_entry(s, &slab_caches, list)
+			errors += slab_be->validate(s);
+	}
+	pthread_mutex_unlock(&slab_mutex);
+	return errors;
+}
+
+/* ------------------------------------------------------------------ fork */
+
+void slab_common_fork_prepare(void)
 {
 	pthread_mutex_lock(&slab_mutex);
 	cpu_fork_prepare();
-	slab_fork_prepare();
-	page_alloc_fork_prepare();
+	slab_be->fork_prepare();
 }
 
-static void fork_parent(void)
+void slab_common_fork_parent(void)
 {
-	page_alloc_fork_parent();
-	slab_fork_parent();
+	slab_be->fork_parent();
 	cpu_fork_parent();
 	pthread_mutex_unlock(&slab_mutex);
 }
 
-static void fork_child(void)
+void slab_common_fork_child(void)
 {
-	page_alloc_fork_child();
-	slab_fork_child();
+	slab_be->fork_child();
 	pthread_mutex_init(&slab_mutex, NULL);
 	cpu_fork_child();
-}
-
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t init_thread;
-
-static noinline void kmem_cache_init_slow(void)
-{
-	if (__atomic_load_n(&slab_state, __ATOMIC_ACQUIRE) != DOWN &&
-	    pthread_equal(init_thread, pthread_self()))
-		return;		/* re-entered while initialising */
-	pthread_mutex_lock(&init_lock);
-	if (slab_state == FULL) {
-		pthread_mutex_unlock(&init_lock);
-		return;
-	}
-	init_thread = pthread_self();
-	uslab_options_init();
-	page_alloc_init();
-	__kmem_cache_init();
-	create_kmalloc_caches();
-	/* From here on kmalloc works, so what follows may allocate. */
-	cpu_register_exit();
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
-	__atomic_store_n(&slab_state, FULL, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&init_lock);
-}
-
-USLAB_API void kmem_cache_init(void)
-{
-	if (likely(__atomic_load_n(&slab_state, __ATOMIC_ACQUIRE) == FULL))
-		return;
-	kmem_cache_init_slow();
 }

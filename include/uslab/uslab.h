@@ -18,6 +18,25 @@ extern "C" {
 #define USLAB_VERSION_PATCH 0
 
 /**
+ * uslab_init - bring the allocator up: options, page allocator, the back
+ * end, the kmalloc caches.  Every entry point calls it, and the library's
+ * constructor does, so a program never has to; it is idempotent and
+ * thread-safe.  kmem_cache_init() is the same call under the kernel's name.
+ */
+USLAB_API void uslab_init(void);
+
+/**
+ * uslab_validate - the kernel's validate_slab_cache(): check the slabs of
+ * @s (NULL: of every cache) that the allocator can reach - the node
+ * partial lists and the calling thread's cpu slabs - for freelists that
+ * leave their slab, wrong object counts, and list states that disagree.
+ * Each finding is reported (kernel wording) and counted in
+ * uslab_error_count().  Returns the number of findings; 0 for a cache
+ * pointer that is not a live cache.
+ */
+USLAB_API long uslab_validate(struct kmem_cache *s);
+
+/**
  * uslab_slabinfo - the /proc/slabinfo (version 2.1) text.
  *
  * snprintf's contract: returns the full length of the text, writes at most
@@ -84,8 +103,11 @@ typedef void (*uslab_report_hook_t)(const char *what);
 USLAB_API void uslab_set_report_hook(uslab_report_hook_t hook, int quiet);
 
 /**
- * uslab_thread_exit - give this thread's cached objects back now.  Called
- * by itself when a thread exits; useful before a thread parks for good.
+ * uslab_thread_exit - give this thread's cached objects back to their
+ * caches now, as happens by itself when a thread exits; useful before a
+ * thread parks for long.  It flushes only this thread's slots (cpu slab,
+ * cpu partial slabs) of every cache; it does not shrink the caches or
+ * touch other threads.  The thread may go on allocating afterwards.
  */
 USLAB_API void uslab_thread_exit(void);
 

@@ -6,9 +6,8 @@
  * min_partial choices; the hardened free pointer; the kmalloc index table;
  * owner-local frees into this thread's cpu partial slabs.
  */
-#include "slab.h"
+#include "slub/slub_fast.h"
 #include <uslab/uslab.h>
-#include "cpu.h"
 #include "../test.h"
 
 static struct kmem_cache *cache_of(const void *obj)
@@ -32,14 +31,14 @@ static void bootstrap(void)
 		n++;
 		CHECK(cache_of(s) == kmem_cache);
 		for (int node = 0; node < nr_node_ids; node++) {
-			struct kmem_cache *nc = cache_of(s->node[node]);
+			struct kmem_cache *nc = cache_of(slub_cache(s)->node[node]);
 			CHECK(nc && !strcmp(nc->name, "kmem_cache_node"));
 		}
 	}
 	CHECK_EQ(n, 2 + 13);	/* the two boot caches and the kmalloc caches */
 	struct kmem_cache *mine = kmem_cache_create("mine", 33, 0, SLAB_NO_MERGE, NULL);
 	CHECK(cache_of(mine) == kmem_cache);
-	CHECK(cache_of(mine->node[0]) == cache_of(kmem_cache->node[0]));
+	CHECK(cache_of(slub_cache(mine)->node[0]) == cache_of(slub_cache(kmem_cache)->node[0]));
 	/* its name is a copy, in kmalloc memory */
 	CHECK(cache_of(mine->name) == kmalloc_caches[kmalloc_index(5)]);
 	kmem_cache_destroy(mine);
@@ -69,15 +68,15 @@ static void kmalloc_table(void)
 static void orders(void)
 {
 	/* with slub_min_objects = 4 * (fls(nr_cpus) + 1) and max order 3 */
-	CHECK_EQ(oo_order(kmalloc_slab(64)->oo), 0);
-	CHECK_EQ(oo_objects(kmalloc_slab(64)->oo), 64);
-	CHECK_EQ(oo_order(kmalloc_slab(8192)->oo), 3);
-	CHECK_EQ(oo_objects(kmalloc_slab(8192)->oo), 4);
-	CHECK_EQ(kmalloc_slab(8)->min_partial, 5);
-	CHECK_EQ(kmalloc_slab(8192)->min_partial, 6);
+	CHECK_EQ(oo_order(slub_cache(kmalloc_slab(64))->oo), 0);
+	CHECK_EQ(oo_objects(slub_cache(kmalloc_slab(64))->oo), 64);
+	CHECK_EQ(oo_order(slub_cache(kmalloc_slab(8192))->oo), 3);
+	CHECK_EQ(oo_objects(slub_cache(kmalloc_slab(8192))->oo), 4);
+	CHECK_EQ(slub_cache(kmalloc_slab(8))->min_partial, 5);
+	CHECK_EQ(slub_cache(kmalloc_slab(8192))->min_partial, 6);
 	struct kmem_cache *big = kmem_cache_create("big-order", 1 << 20, 0, 0, NULL);
-	CHECK(oo_order(big->oo) <= MAX_ORDER && oo_objects(big->oo) >= 1);
-	CHECK_EQ(big->min_partial, 10);
+	CHECK(oo_order(slub_cache(big)->oo) <= MAX_ORDER && oo_objects(slub_cache(big)->oo) >= 1);
+	CHECK_EQ(slub_cache(big)->min_partial, 10);
 	kmem_cache_destroy(big);
 	/* SLAB_HWCACHE_ALIGN: the cache line, halved while the object fits */
 	CHECK_EQ(calculate_alignment(SLAB_HWCACHE_ALIGN, 0, 20), 32);
@@ -116,7 +115,7 @@ static void hardened_freepointer(void)
 		*(uintptr_t *)((char *)objs[i + 1] + s->offset) = stale;
 		CHECK(!object_looks_free(s, objs[i + 1],
 					 (uintptr_t)__page_address(virt_to_head_page(objs[i + 1])),
-					 (size_t)oo_objects(s->oo) * s->size));
+					 (size_t)oo_objects(slub_cache(s)->oo) * s->size));
 		kmem_cache_free(s, objs[i + 1]);
 	}
 	CHECK_EQ(uslab_error_count(), errs);
@@ -130,8 +129,8 @@ static void cpu_layer(void)
 	struct kmem_cache_cpu *c = this_cpu_slot(s->cpu_offset);
 
 	CHECK(cpu_attached());
-	CHECK(c->slab == virt_to_head_page(p));
-	CHECK(c->span == (size_t)oo_objects(s->oo) * s->size);
+	CHECK(c->slab == page_slab(virt_to_head_page(p)));
+	CHECK(c->span == (size_t)oo_objects(slub_cache(s)->oo) * s->size);
 	kmem_cache_free(s, p);
 	CHECK(c->freelist == p);	/* the fast path pushed it on our slot */
 	kmem_cache_shrink(s);
@@ -172,7 +171,7 @@ static void local_frees(void)
 	struct kmem_cache *s = kmem_cache_create("local", 64, 0, SLAB_NO_MERGE, NULL);
 	static void *v[N];
 	struct kmem_cache_cpu *c;
-	struct page *slab;
+	struct slab *slab;
 
 	/* allocated before being freed: the cleared word says "not free" */
 	v[0] = kmem_cache_alloc(s, GFP_KERNEL);
@@ -184,13 +183,13 @@ static void local_frees(void)
 	}
 	c = this_cpu_slot(s->cpu_offset);
 	/* free an old slab's objects: it joins our partial chain, owned by us */
-	slab = virt_to_head_page(v[0]);
+	slab = page_slab(virt_to_head_page(v[0]));
 	CHECK(slab != c->slab);
 	kmem_cache_free(s, v[0]);
 	CHECK(slab->frozen && slab->owner == (void *)uslab_cpu_area && c->partial == slab);
 	kmem_cache_free(s, v[1]);
 	/* the second went on the slab's local list, not its atomic freelist */
-	CHECK(slab->private == (unsigned long)v[1]);
+	CHECK(slab->local_free == (unsigned long)v[1]);
 	/* every other object, so that slabs are revisited in a mixed order */
 	for (int i = 2; i < N; i += 2)
 		kmem_cache_free(s, v[i]);

@@ -18,12 +18,12 @@
  *    - cpu partial: frozen, on a slot's c->partial chain; becomes the cpu
  *      slab when that runs out.  A thread that frees into a full slab
  *      freezes it onto its own chain (no lock); when the chain holds more
- *      than s->cpu_partial free objects it is unfrozen onto the node lists.
+ *      than slub_cache(s)->cpu_partial free objects it is unfrozen onto the node lists.
  *    - node partial: not frozen, on n->partial under n->list_lock.
  *    - full: not frozen, on no list; the first free into it makes it
  *      partial again.
  *    - empty: freed to the buddy allocator, unless the node keeps fewer
- *      than s->min_partial partial slabs.
+ *      than slub_cache(s)->min_partial partial slabs.
  *    Only the thread that owns a frozen slab may unfreeze it.
  *
  * 3. Locking order.
@@ -50,28 +50,64 @@
  *    and of the object that already heads the freelist.
  */
 #define _GNU_SOURCE
-#include "slab.h"
-#include "cpu.h"
-#include "debug.h"
+#include "slub_fast.h"
+#include "../debug.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 static struct kmem_cache *kmem_cache_node;
 
-static inline void *slab_address(const struct page *slab)
+/* ------------------------------------------------------------- reports */
+
+static void print_slab(const struct slab *slab)
 {
-	return __page_address(slab);
+	if (!slab)
+		return;
+	pr_err("Slab %p objects=%u used=%u fp=%p flags=%#lx\n",
+	       slab_address(slab), slab->objects, slab->inuse,
+	       (void *)slab->freelist, slab->__page_flags);
+}
+
+/* slab_bug - a BUG-class report about @slab: banner, slab, @fmt, trace. */
+static __cold __attribute__((format(printf, 4, 5)))
+void slab_bug(struct kmem_cache *s, struct slab *slab, const char *title, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	slab_report_banner(s ? s->name : "slab", title);
+	print_slab(slab);
+	va_start(ap, fmt);
+	uslab_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	pr_err("%s\n\n", line);
+	dump_stack();
+	uslab_bug_end(title);
+}
+
+/* object_err - a BUG-class report about one object of @slab. */
+static __cold void object_err(struct kmem_cache *s, struct slab *slab, const void *object,
+			      const char *reason)
+{
+	uintptr_t off = slab ? (uintptr_t)object - (uintptr_t)slab_address(slab) : 0;
+
+	slab_report_banner(s ? s->name : "slab", reason);
+	print_slab(slab);
+	pr_err("Object %p @offset=%lu\n\n", object, (unsigned long)off);
+	dump_stack();
+	uslab_bug_end(reason);
 }
 
 static inline struct kmem_cache_node *get_node(const struct kmem_cache *s, int node)
 {
-	return s->node[node];
+	return slub_cache(s)->node[node];
 }
 
 /* ------------------------------------------------ freelist + counters */
 
-static inline bool cmpxchg_double_slab(struct page *slab, void *old_fl, unsigned long old_c,
+static inline bool cmpxchg_double_slab(struct slab *slab, void *old_fl, unsigned long old_c,
 				       void *new_fl, unsigned long new_c)
 {
 	__uint128_t old = (__uint128_t)old_c << 64 | (uintptr_t)old_fl;
@@ -90,7 +126,7 @@ union slab_counters {
 	};
 };
 
-static inline void slab_snapshot(struct page *slab, void **fl, union slab_counters *c)
+static inline void slab_snapshot(struct slab *slab, void **fl, union slab_counters *c)
 {
 	*fl = READ_ONCE(slab->freelist);
 	c->counters = READ_ONCE(slab->counters);
@@ -107,15 +143,17 @@ static void init_kmem_cache_node(struct kmem_cache_node *n)
 	n->total_objects = 0;
 }
 
-static inline void add_partial(struct kmem_cache_node *n, struct page *slab)
+static inline void add_partial(struct kmem_cache_node *n, struct slab *slab)
 {
+	VM_BUG_ON(slab->frozen);
 	n->nr_partial++;
-	list_add_tail(&slab->lru, &n->partial);
+	list_add_tail(&slab->slab_list, &n->partial);
 }
 
-static inline void remove_partial(struct kmem_cache_node *n, struct page *slab)
+static inline void remove_partial(struct kmem_cache_node *n, struct slab *slab)
 {
-	list_del(&slab->lru);
+	VM_BUG_ON(!n->nr_partial);
+	list_del(&slab->slab_list);
 	n->nr_partial--;
 }
 
@@ -138,19 +176,20 @@ static inline void dec_slabs_node(struct kmem_cache_node *n, unsigned int object
  * (which the caller takes) and inuse == objects.  The constructor runs
  * here, once per object per slab, never on allocation.
  */
-static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
+static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 {
-	struct kmem_cache_order_objects oo = s->oo;
-	struct page *slab;
+	struct kmem_cache_order_objects oo = slub_cache(s)->oo;
+	struct page *page;
+	struct slab *slab;
 	unsigned int order, objects;
 	char *start, *p;
 
-	slab = __alloc_pages(node, gfp, oo_order(oo), NULL);
-	if (unlikely(!slab) && oo.x != s->min.x) {
-		oo = s->min;
-		slab = __alloc_pages(node, gfp, oo_order(oo), NULL);
+	page = __alloc_pages(node, gfp, oo_order(oo), NULL);
+	if (unlikely(!page) && oo.x != slub_cache(s)->min.x) {
+		oo = slub_cache(s)->min;
+		page = __alloc_pages(node, gfp, oo_order(oo), NULL);
 	}
-	if (unlikely(!slab))
+	if (unlikely(!page))
 		return NULL;
 
 	order = oo_order(oo);
@@ -161,17 +200,18 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	 * everything that needs the slab itself goes through compound_head().
 	 */
 	for (unsigned long i = 1; i < (1UL << order); i++) {
-		slab[i].flags = PG_tail | PG_slab;
-		slab[i].head_page = slab;
-		slab[i].slab_cache = s;
+		page[i].flags = PG_tail | PG_slab;
+		page[i].head_page = page;
+		page[i].slab_cache = s;
 	}
-	slab->flags = PG_head | PG_slab;
+	slab = page_slab(page);
+	slab->__page_flags = PG_head | PG_slab;
 	slab->slab_cache = s;
 	slab->counters = 0;
 	slab->objects = objects;
 	slab->inuse = objects;
 	slab->frozen = 1;
-	slab->private = 0;
+	slab->local_free = 0;
 
 	start = slab_address(slab);
 	for (unsigned int i = 0; i < objects; i++) {
@@ -181,31 +221,32 @@ static struct page *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 		set_freepointer(s, p, i + 1 < objects ? p + s->size : NULL);
 	}
 	slab->freelist = start;
-	if (likely(get_node(s, page_to_nid(slab))))
-		inc_slabs_node(get_node(s, page_to_nid(slab)), objects);
+	if (likely(get_node(s, slab_nid(slab))))
+		inc_slabs_node(get_node(s, slab_nid(slab)), objects);
 	return slab;
 }
 
-static void __free_slab(struct kmem_cache *s, struct page *slab)
+static void __free_slab(struct slab *slab)
 {
-	unsigned int order = slab->order;
+	struct page *page = slab_page(slab);
+	unsigned int order = slab_order(slab);
 
-	(void)s;
 	for (unsigned long i = 1; i < (1UL << order); i++) {
-		slab[i].flags = 0;
-		slab[i].slab_cache = NULL;
+		page[i].flags = 0;
+		page[i].slab_cache = NULL;
 	}
-	slab->flags = PG_head;
-	slab->slab_cache = NULL;
 	slab->freelist = NULL;
 	slab->counters = 0;
-	__free_pages_ok(slab, order);
+	slab->local_free = 0;
+	page->slab_cache = NULL;
+	page->flags = PG_head;
+	__free_pages_ok(page, order);
 }
 
-static void discard_slab(struct kmem_cache *s, struct page *slab)
+static void discard_slab(struct kmem_cache *s, struct slab *slab)
 {
-	dec_slabs_node(get_node(s, page_to_nid(slab)), slab->objects);
-	__free_slab(s, slab);
+	dec_slabs_node(get_node(s, slab_nid(slab)), slab->objects);
+	__free_slab(slab);
 }
 
 /* ---------------------------------------------------------- cpu slots */
@@ -219,7 +260,7 @@ static inline struct kmem_cache_cpu *area_slot(char *area, const struct kmem_cac
  * Owner-local frees.  A frozen slab names the cpu area of the thread that
  * froze it (slab->owner).  When that thread frees an object of such a
  * slab that is not its cpu slab (a cpu partial slab, most often), it
- * pushes the object on the slab's local freelist (slab->private) without
+ * pushes the object on the slab's local freelist (slab->local_free) without
  * an atomic, as mimalloc's owner frees go to page->local_free; only frees
  * from other threads pay the compare-and-swap on slab->freelist.  Like
  * the cpu freelist, the local list is counted in slab->inuse until it is
@@ -230,12 +271,12 @@ static inline struct kmem_cache_cpu *area_slot(char *area, const struct kmem_cac
  * thread has frozen.  Other threads may read owner while it holds a list
  * pointer (lru shares the word): that never equals a cpu area.
  */
-static inline bool slab_owned_by_me(const struct page *slab)
+static inline bool slab_owned_by_me(const struct slab *slab)
 {
 	return __atomic_load_n(&slab->owner, __ATOMIC_RELAXED) == (void *)uslab_cpu_area;
 }
 
-static inline void set_slab_owner(struct page *slab, void *area)
+static inline void set_slab_owner(struct slab *slab, void *area)
 {
 	__atomic_store_n(&slab->owner, area, __ATOMIC_RELAXED);
 }
@@ -244,14 +285,14 @@ static inline void set_slab_owner(struct page *slab, void *area)
  * take_local_freelist - the slab's local freelist, linked in front of
  * @freelist; the slab's local list is left empty.
  */
-static void *take_local_freelist(struct kmem_cache *s, struct page *slab, void *freelist)
+static void *take_local_freelist(struct kmem_cache *s, struct slab *slab, void *freelist)
 {
-	void *local = (void *)slab->private, *p = local;
+	void *local = (void *)slab->local_free, *p = local;
 	unsigned int n = 1;
 
 	if (!local)
 		return freelist;
-	slab->private = 0;
+	slab->local_free = 0;
 	if (!freelist)		/* the local list already ends in NULL */
 		return local;
 	for (void *next; (next = get_freepointer(s, p)); p = next) {
@@ -265,7 +306,7 @@ static void *take_local_freelist(struct kmem_cache *s, struct page *slab, void *
 }
 
 static inline void set_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
-				struct page *slab)
+				struct slab *slab)
 {
 	set_slab_owner(slab, uslab_cpu_area);
 	c->slab = slab;
@@ -285,13 +326,14 @@ static inline void clear_cpu_slab(struct kmem_cache_cpu *c)
  * deactivate_slab - give a cpu slab back: splice the slot's freelist onto
  * the slab's, unfreeze it, and file it as partial, full or empty.
  */
-static void deactivate_slab(struct kmem_cache *s, struct page *slab, void *freelist)
+static void deactivate_slab(struct kmem_cache *s, struct slab *slab, void *freelist)
 {
-	struct kmem_cache_node *n = get_node(s, page_to_nid(slab));
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	union slab_counters old, new;
 	void *tail = NULL, *old_fl, *new_fl;
 	unsigned int count = 0;
 
+	VM_BUG_ON(!slab->frozen);
 	set_slab_owner(slab, NULL);
 	freelist = take_local_freelist(s, slab, freelist);
 	for (void *p = freelist; p; p = get_freepointer(s, p)) {
@@ -315,7 +357,7 @@ static void deactivate_slab(struct kmem_cache *s, struct page *slab, void *freel
 		new.frozen = 0;
 	} while (!cmpxchg_double_slab(slab, old_fl, old.counters, new_fl, new.counters));
 
-	if (!new.inuse && n->nr_partial >= s->min_partial) {
+	if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
 		spin_unlock(&n->list_lock);
 		discard_slab(s, slab);
 		return;
@@ -329,7 +371,7 @@ static void deactivate_slab(struct kmem_cache *s, struct page *slab, void *freel
 static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct kmem_cache_node *n = NULL, *n2;
-	struct page *slab, *discard = NULL;
+	struct slab *slab, *discard = NULL;
 
 	c->partial_slabs = 0;
 	c->partial_objects = 0;
@@ -345,7 +387,7 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 			tail = p;
 			count++;
 		}
-		n2 = get_node(s, page_to_nid(slab));
+		n2 = get_node(s, slab_nid(slab));
 		if (n != n2) {
 			if (n)
 				spin_unlock(&n->list_lock);
@@ -363,7 +405,7 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		} while (!cmpxchg_double_slab(slab, fl, old.counters, tail ? local : fl,
 					      new.counters));
 
-		if (!new.inuse && n->nr_partial >= s->min_partial) {
+		if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
 			slab->next = discard;
 			discard = slab;
 		} else if (tail || fl) {
@@ -384,13 +426,13 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
  * put_cpu_partial - add a frozen slab to this thread's cpu partial chain;
  * with @drain, first unfreeze the chain if it already holds enough.
  */
-static void put_cpu_partial(struct kmem_cache *s, struct page *slab, bool drain)
+static void put_cpu_partial(struct kmem_cache *s, struct slab *slab, bool drain)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
 
 	if (drain && c->partial &&
-	    (c->partial_objects > (int)s->cpu_partial ||
-	     c->partial_slabs >= s->cpu_partial_slabs))
+	    (c->partial_objects > (int)slub_cache(s)->cpu_partial ||
+	     c->partial_slabs >= slub_cache(s)->cpu_partial_slabs))
 		unfreeze_partials(s, c);
 	/*
 	 * First in, first out: the oldest slab on the chain has had the
@@ -411,7 +453,7 @@ static void put_cpu_partial(struct kmem_cache *s, struct page *slab, bool drain)
 static void flush_slot(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	if (c->slab) {
-		struct page *slab = c->slab;
+		struct slab *slab = c->slab;
 		void *freelist = c->freelist;
 
 		clear_cpu_slab(c);
@@ -422,7 +464,7 @@ static void flush_slot(struct kmem_cache *s, struct kmem_cache_cpu *c)
 }
 
 /* Flush every cache's slot in @area (an exiting or vanished thread). */
-static void slab_flush_area(char *area)
+static void slub_flush_area(char *area)
 {
 	struct kmem_cache *s;
 
@@ -442,7 +484,7 @@ static void flush_area_slot(char *area, void *arg)
 /* ------------------------------------------------------- the slow path */
 
 /* get_freelist - take the cpu slab's remotely freed objects. */
-static void *get_freelist(struct kmem_cache *s, struct page *slab)
+static void *get_freelist(struct kmem_cache *s, struct slab *slab)
 {
 	union slab_counters old, new;
 	void *fl;
@@ -462,7 +504,7 @@ static void *get_freelist(struct kmem_cache *s, struct page *slab)
  * list_lock.  With @take_all the caller gets the whole freelist (the slab
  * becomes the cpu slab); otherwise the freelist stays in the slab.
  */
-static void *acquire_slab(struct kmem_cache_node *n, struct page *slab,
+static void *acquire_slab(struct kmem_cache_node *n, struct slab *slab,
 			  bool take_all, unsigned int *avail)
 {
 	union slab_counters old, new;
@@ -484,14 +526,14 @@ static void *acquire_slab(struct kmem_cache_node *n, struct page *slab,
 static void *get_partial_node(struct kmem_cache *s, struct kmem_cache_node *n,
 			      struct kmem_cache_cpu *c)
 {
-	struct page *slab, *tmp;
+	struct slab *slab, *tmp;
 	void *object = NULL;
 	unsigned int available = 0, avail;
 
 	if (!n || !READ_ONCE(n->nr_partial))
 		return NULL;
 	spin_lock(&n->list_lock);
-	list_for_each_entry_safe(slab, tmp, &n->partial, lru) {
+	list_for_each_entry_safe(slab, tmp, &n->partial, slab_list) {
 		void *t = acquire_slab(n, slab, object == NULL, &avail);
 
 		if (!object) {
@@ -501,7 +543,7 @@ static void *get_partial_node(struct kmem_cache *s, struct kmem_cache_node *n,
 			put_cpu_partial(s, slab, false);
 		}
 		available += avail;
-		if (!s->cpu_partial || available > s->cpu_partial / 2)
+		if (!slub_cache(s)->cpu_partial || available > slub_cache(s)->cpu_partial / 2)
 			break;
 	}
 	spin_unlock(&n->list_lock);
@@ -530,7 +572,7 @@ static noinline void *slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int no
 	if (!(gfp & __GFP_NOWARN)) {
 		pr_warn("SLUB: Unable to allocate memory on node %d, gfp=%#x\n", node, gfp);
 		pr_warn("  cache: %s, object size: %u, buffer size: %u, default order: %u, min order: %u\n",
-			s->name, s->object_size, s->size, oo_order(s->oo), oo_order(s->min));
+			s->name, s->object_size, s->size, oo_order(slub_cache(s)->oo), oo_order(slub_cache(s)->min));
 	}
 	return NULL;
 }
@@ -544,7 +586,7 @@ static noinline void *alloc_single_nocpu(struct kmem_cache *s, gfp_t gfp, int no
 {
 	int nid = node == NUMA_NO_NODE ? numa_node_id() : node;
 	struct kmem_cache_node *n = get_node(s, nid);
-	struct page *slab;
+	struct slab *slab;
 	void *object;
 
 	spin_lock(&n->list_lock);
@@ -552,7 +594,7 @@ static noinline void *alloc_single_nocpu(struct kmem_cache *s, gfp_t gfp, int no
 		union slab_counters old, new;
 		void *next;
 
-		slab = list_first_entry(&n->partial, struct page, lru);
+		slab = list_first_entry(&n->partial, struct slab, slab_list);
 		do {
 			slab_snapshot(slab, &object, &old);
 			next = get_freepointer(s, object);
@@ -574,7 +616,7 @@ static noinline void *alloc_single_nocpu(struct kmem_cache *s, gfp_t gfp, int no
 	slab->freelist = get_freepointer(s, object);
 	slab->inuse = 1;
 	slab->frozen = 0;
-	n = get_node(s, page_to_nid(slab));
+	n = get_node(s, slab_nid(slab));
 	spin_lock(&n->list_lock);
 	if (slab->freelist)
 		add_partial(n, slab);
@@ -590,17 +632,17 @@ static noinline void *alloc_single_nocpu(struct kmem_cache *s, gfp_t gfp, int no
 static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 			   struct kmem_cache_cpu *c)
 {
-	struct page *slab;
+	struct slab *slab;
 	void *freelist;
 
-	if (unlikely(c->gen != READ_ONCE(s->flush_gen))) {
+	if (unlikely(c->gen != READ_ONCE(slub_cache(s)->flush_gen))) {
 		flush_slot(s, c);
-		c->gen = READ_ONCE(s->flush_gen);
+		c->gen = READ_ONCE(slub_cache(s)->flush_gen);
 	}
 	slab = c->slab;
 	if (!slab)
 		goto new_slab;
-	if (unlikely(node != NUMA_NO_NODE && page_to_nid(slab) != node)) {
+	if (unlikely(node != NUMA_NO_NODE && slab_nid(slab) != node)) {
 		flush_slot(s, c);
 		goto new_slab;
 	}
@@ -611,7 +653,7 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 	if (freelist)
 		goto load_freelist;
 	if (c->partial && !READ_ONCE(slab->freelist) &&
-	    c->partial_slabs + 1 < s->cpu_partial_slabs) {
+	    c->partial_slabs + 1 < slub_cache(s)->cpu_partial_slabs) {
 		/*
 		 * Used up, nothing freed into it from elsewhere, and another
 		 * slab to go on with: keep it frozen and ours, at the tail of
@@ -638,7 +680,7 @@ load_freelist:
 	return freelist;
 
 new_slab:
-	while (c->partial && (node == NUMA_NO_NODE || page_to_nid(c->partial) == node)) {
+	while (c->partial && (node == NUMA_NO_NODE || slab_nid(c->partial) == node)) {
 		slab = c->partial;
 		c->partial = slab->next;
 		c->partial_slabs--;
@@ -676,7 +718,7 @@ static void *___slab_alloc_any(struct kmem_cache *s, gfp_t gfp, int node)
 		return alloc_single_nocpu(s, gfp, node);
 	c = cpu_slot(s);
 	object = c->freelist;
-	if (object && (node == NUMA_NO_NODE || (c->slab && page_to_nid(c->slab) == node))) {
+	if (object && (node == NUMA_NO_NODE || (c->slab && slab_nid(c->slab) == node))) {
 		c->freelist = get_freepointer(s, object);
 		return object;
 	}
@@ -705,7 +747,7 @@ noinline void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node)
  * __slab_free - free @cnt objects, linked from @head to @tail, into a
  * slab this slot does not own.  Lock-free unless the slab changes list.
  */
-static void __slab_free(struct kmem_cache *s, struct page *slab, void *head,
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
 			void *tail, unsigned int cnt)
 {
 	struct kmem_cache_node *n = NULL;
@@ -727,9 +769,10 @@ static void __slab_free(struct kmem_cache *s, struct page *slab, void *head,
 		new.counters = old.counters;
 		was_frozen = new.frozen;
 		freeze = false;
+		VM_BUG_ON(new.inuse < cnt);
 		new.inuse -= cnt;
 		if ((!new.inuse || !prior) && !was_frozen) {
-			if (s->cpu_partial && !prior && cpu_attached()) {
+			if (slub_cache(s)->cpu_partial && !prior && cpu_attached()) {
 				/*
 				 * A full slab gets its first free: freeze it onto
 				 * our chain, and put the objects on its local list
@@ -741,7 +784,7 @@ static void __slab_free(struct kmem_cache *s, struct page *slab, void *head,
 				new.frozen = 1;
 				new.inuse += cnt;
 			} else {
-				n = get_node(s, page_to_nid(slab));
+				n = get_node(s, slab_nid(slab));
 				spin_lock(&n->list_lock);
 			}
 		}
@@ -751,12 +794,12 @@ static void __slab_free(struct kmem_cache *s, struct page *slab, void *head,
 	if (!n) {
 		if (freeze) {
 			/* an unfrozen slab's local list is empty; tail ends in NULL */
-			slab->private = (unsigned long)head;
+			slab->local_free = (unsigned long)head;
 			put_cpu_partial(s, slab, true);
 		}
 		return;
 	}
-	if (!new.inuse && n->nr_partial >= s->min_partial) {
+	if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
 		if (prior)
 			remove_partial(n, slab);
 		spin_unlock(&n->list_lock);
@@ -769,34 +812,10 @@ static void __slab_free(struct kmem_cache *s, struct page *slab, void *head,
 }
 
 /*
- * lookup_slab - the slab of @x, or NULL after a report if @x cannot be a
- * slab object.  Frees of kmalloc_large blocks are told apart by the caller.
- */
-static struct page *lookup_slab(const void *x, const char *who)
-{
-	struct page *page;
-
-	if (!addr_in_arena(x)) {
-		free_err(who, x, "outside every slab arena");
-		return NULL;
-	}
-	if (page_index(x) < ARENA_META_PAGES) {
-		free_err(who, x, "inside an arena's struct page array");
-		return NULL;
-	}
-	page = virt_to_head_page(x);
-	if (!(page->flags & PG_slab)) {
-		bad_page(x, page, "kfree of a page that is not a slab");
-		return NULL;
-	}
-	return page;
-}
-
-/*
  * check_live_object - whether @x is the start of an object of @slab that
  * is not already free; reports (kernel wording) if not.
  */
-static bool check_live_object(struct kmem_cache *s, struct page *slab, const void *x)
+static bool check_live_object(struct kmem_cache *s, struct slab *slab, const void *x)
 {
 	uintptr_t base = (uintptr_t)slab_address(slab);
 	size_t span = (size_t)slab->objects * s->size;
@@ -817,14 +836,24 @@ static bool check_live_object(struct kmem_cache *s, struct page *slab, const voi
  * slab_free_slow - a free that is not into this slot's cpu slab: check
  * everything the fast path's range check proved, then __slab_free().
  */
-noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab)
+noinline void slab_free_slow(struct kmem_cache *s, void *x, struct slab *slab)
 {
 	if (!slab) {
+		struct ptr_info info;
+		enum ptr_kind kind;
+
 		if (unlikely(!x))
 			return;
-		slab = lookup_slab(x, "kmem_cache_free");
-		if (!slab)
+		kind = classify_ptr(x, &info);
+		if (kind != PTR_SLAB) {
+			if (kind == PTR_LARGE || kind == PTR_MAPPING)
+				free_err("kmem_cache_free", x, "Invalid object pointer",
+					 "not a slab object: a kmalloc_large block or a mapping");
+			else
+				report_bad_ptr("kmem_cache_free", x, kind, &info);
 			return;
+		}
+		slab = page_slab(info.page);
 	}
 	if (unlikely(s && slab->slab_cache != s)) {
 		pr_err("kmem_cache_free: Wrong slab cache. %s but object is from %s\n",
@@ -843,189 +872,12 @@ noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab)
 
 noinline void report_fast_free(struct kmem_cache *s, void *x, bool double_free)
 {
-	struct page *slab = cpu_slot(s)->slab;
+	struct slab *slab = cpu_slot(s)->slab;
 
 	if (double_free)
 		object_err(s, slab, x, "Object already free");
 	else
 		slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
-}
-
-/* ------------------------------------------------------------- the API */
-
-USLAB_API void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
-{
-	return slab_alloc_node(s, gfp, NUMA_NO_NODE);
-}
-
-USLAB_API void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
-{
-	if (node != NUMA_NO_NODE && (node < 0 || node >= nr_node_ids))
-		node = NUMA_NO_NODE;
-	return slab_alloc_node(s, gfp, node);
-}
-
-USLAB_API void kmem_cache_free(struct kmem_cache *s, void *x)
-{
-	/* NULL fails the range check and is let go on the slow path. */
-	slab_free(s, x);
-}
-
-USLAB_API int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t size, void **p)
-{
-	struct kmem_cache_cpu *c;
-	size_t i;
-
-	if (!cpu_attached())
-		cpu_attach();
-	c = cpu_slot(s);
-	for (i = 0; i < size; i++) {
-		void *object = c->freelist;
-
-		if (unlikely(!object)) {
-			object = ___slab_alloc_any(s, gfp, NUMA_NO_NODE);
-			if (unlikely(!object))
-				goto error;
-			c = cpu_slot(s);
-		} else {
-			c->freelist = get_freepointer(s, object);
-		}
-		clear_freepointer(s, object);
-		p[i] = object;
-	}
-	if (unlikely(gfp & __GFP_ZERO))
-		for (i = 0; i < size; i++)
-			memset(p[i], 0, s->object_size);
-	return (int)size;
-error:
-	kmem_cache_free_bulk(s, i, p);
-	return 0;
-}
-
-USLAB_API void kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p)
-{
-	for (size_t i = 0; i < size; i++) {
-		if (s)
-			kmem_cache_free(s, p[i]);
-		else
-			kfree(p[i]);
-	}
-}
-
-/* ------------------------------------------------------------ kmalloc */
-
-static noinline void *kmalloc_slow(size_t size, gfp_t gfp, int node)
-{
-	struct kmem_cache *s;
-
-	if (size > KMALLOC_MAX_CACHE_SIZE)
-		return kmalloc_large(size, gfp, node);
-	if (!size)
-		return ZERO_SIZE_PTR;
-	kmem_cache_init();
-	s = kmalloc_slab(size);
-	return slab_alloc_node(s, gfp, node);
-}
-
-static __always_inline void *__do_kmalloc_node(size_t size, gfp_t gfp, int node)
-{
-	struct kmem_cache *s;
-
-	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE))
-		return kmalloc_slow(size, gfp, node);
-	s = kmalloc_slab(size);
-	if (unlikely(!s))
-		return kmalloc_slow(size, gfp, node);
-	return slab_alloc_node(s, gfp, node);
-}
-
-USLAB_API void *kmalloc(size_t size, gfp_t gfp)
-{
-	return __do_kmalloc_node(size, gfp, NUMA_NO_NODE);
-}
-
-USLAB_API void *kmalloc_node(size_t size, gfp_t gfp, int node)
-{
-	if (node != NUMA_NO_NODE && (node < 0 || node >= nr_node_ids))
-		node = NUMA_NO_NODE;
-	return __do_kmalloc_node(size, gfp, node);
-}
-
-noinline void kfree_slow(const void *x)
-{
-	struct page *page;
-
-	if (ZERO_OR_NULL_PTR(x))
-		return;
-	if (!addr_in_arena(x)) {
-		if (!large_unmap(x))
-			free_err("kfree", x, "outside every slab arena");
-		return;
-	}
-	if (page_index(x) < ARENA_META_PAGES) {
-		free_err("kfree", x, "inside an arena's struct page array");
-		return;
-	}
-	page = virt_to_head_page(x);
-	if (page->flags & PG_slab) {
-		slab_free_slow(page->slab_cache, (void *)x, page);
-		return;
-	}
-	free_large_kmalloc(page, x);
-}
-
-USLAB_API void kfree(const void *x)
-{
-	kfree_inline(x);
-}
-
-/*
- * ksize_checked - the usable size of the allocated block at @x, for
- * callers about to reuse it (the shim's realloc): unlike ksize(), a
- * pointer that is not the start of a live block is reported in @who's
- * name, and 0 comes back if the report returns (a test hook).
- */
-size_t ksize_checked(const void *x, const char *who)
-{
-	struct page *page;
-	struct kmem_cache *s;
-	size_t size;
-
-	if (!addr_in_arena(x)) {
-		size = large_size(x);
-		if (!size)
-			free_err(who, x, "outside every slab arena and every mapping of ours");
-		return size;
-	}
-	if (page_index(x) < ARENA_META_PAGES) {
-		free_err(who, x, "inside an arena's struct page array");
-		return 0;
-	}
-	page = virt_to_head_page(x);
-	if (page->flags & PG_slab) {
-		s = page->slab_cache;
-		return check_live_object(s, page, x) ? s->object_size : 0;
-	}
-	if ((page->flags & PG_large_kmalloc) && x == __page_address(page))
-		return page->private << PAGE_SHIFT;
-	bad_page(x, page, "not the start of an allocated kmalloc_large block");
-	return 0;
-}
-
-size_t __ksize(const void *x)
-{
-	struct page *page;
-
-	if (!addr_in_arena(x))
-		return large_size(x);
-	if (page_index(x) < ARENA_META_PAGES)
-		return 0;
-	page = virt_to_head_page(x);
-	if (page->flags & PG_slab)
-		return page->slab_cache->object_size;
-	if ((page->flags & PG_large_kmalloc) && x == __page_address(page))
-		return page->private << PAGE_SHIFT;
-	return 0;
 }
 
 /* --------------------------------------------------- creating caches */
@@ -1093,7 +945,7 @@ static bool calculate_sizes(struct kmem_cache *s)
 	unsigned int size = ALIGN(s->object_size, (unsigned int)sizeof(void *));
 	int order;
 
-	s->inuse = size;
+	slub_cache(s)->inuse = size;
 	if ((s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)) || s->ctor) {
 		/*
 		 * The object must keep its contents while free (a constructed
@@ -1110,22 +962,21 @@ static bool calculate_sizes(struct kmem_cache *s)
 	order = calculate_order(size);
 	if (order < 0)
 		return false;
-	s->oo = oo_make((unsigned int)order, size);
-	s->min = oo_make(get_order(size), size);
-	s->max = s->oo.x > s->min.x ? s->oo : s->min;
-	return oo_objects(s->oo) > 0;
+	slub_cache(s)->oo = oo_make((unsigned int)order, size);
+	slub_cache(s)->min = oo_make(get_order(size), size);
+	return oo_objects(slub_cache(s)->oo) > 0;
 }
 
 static void set_cpu_partial(struct kmem_cache *s)
 {
 	if (s->size >= PAGE_SIZE)
-		s->cpu_partial = 2;
+		slub_cache(s)->cpu_partial = 2;
 	else if (s->size >= 1024)
-		s->cpu_partial = 6;
+		slub_cache(s)->cpu_partial = 6;
 	else if (s->size >= 256)
-		s->cpu_partial = 13;
+		slub_cache(s)->cpu_partial = 13;
 	else
-		s->cpu_partial = 30;
+		slub_cache(s)->cpu_partial = 30;
 	/*
 	 * The kernel's slub_set_cpu_partial() allows about twice that in
 	 * slabs.  uslab allows more: a slab on the chain takes its owner's
@@ -1134,9 +985,9 @@ static void set_cpu_partial(struct kmem_cache *s)
 	 * Mops with 8 slabs, 41 with 32).  The floor is up to 32 slabs, and no
 	 * more than 512 KiB of slabs (128 pages) per cache per thread.
 	 */
-	s->cpu_partial_slabs = max_t(unsigned int,
-				     clamp_t(unsigned int, 128u >> oo_order(s->oo), 8, 32),
-				     DIV_ROUND_UP(s->cpu_partial * 2, oo_objects(s->oo)));
+	slub_cache(s)->cpu_partial_slabs = max_t(unsigned int,
+				     clamp_t(unsigned int, 128u >> oo_order(slub_cache(s)->oo), 8, 32),
+				     DIV_ROUND_UP(slub_cache(s)->cpu_partial * 2, oo_objects(slub_cache(s)->oo)));
 }
 
 /*
@@ -1146,7 +997,7 @@ static void set_cpu_partial(struct kmem_cache *s)
  */
 static bool early_kmem_cache_node_alloc(int node)
 {
-	struct page *slab = allocate_slab(kmem_cache_node, GFP_NOWAIT, node);
+	struct slab *slab = allocate_slab(kmem_cache_node, GFP_NOWAIT, node);
 	struct kmem_cache_node *n;
 
 	if (!slab)
@@ -1157,7 +1008,7 @@ static bool early_kmem_cache_node_alloc(int node)
 	slab->inuse = 1;
 	slab->frozen = 0;
 	init_kmem_cache_node(n);
-	kmem_cache_node->node[page_to_nid(slab)] = n;
+	slub_cache(kmem_cache_node)->node[slab_nid(slab)] = n;
 	inc_slabs_node(n, slab->objects);
 	add_partial(n, slab);
 	return true;
@@ -1166,9 +1017,9 @@ static bool early_kmem_cache_node_alloc(int node)
 static void free_kmem_cache_nodes(struct kmem_cache *s)
 {
 	for (int node = 0; node < nr_node_ids; node++) {
-		if (s->node[node])
-			kmem_cache_free(kmem_cache_node, s->node[node]);
-		s->node[node] = NULL;
+		if (slub_cache(s)->node[node])
+			kmem_cache_free(kmem_cache_node, slub_cache(s)->node[node]);
+		slub_cache(s)->node[node] = NULL;
 	}
 }
 
@@ -1186,12 +1037,12 @@ static bool init_kmem_cache_nodes(struct kmem_cache *s)
 		if (!n)
 			return false;
 		init_kmem_cache_node(n);
-		s->node[node] = n;
+		slub_cache(s)->node[node] = n;
 	}
 	return true;
 }
 
-int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
+static int slub_create(struct kmem_cache *s, slab_flags_t flags)
 {
 	int slot;
 
@@ -1202,7 +1053,7 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 		return -EINVAL;
 	s->reciprocal_size = ((1ULL << RECIPROCAL_SHIFT) + s->size - 1) / s->size;
 	s->divisor_magic = UINT64_MAX / s->size + 1;
-	s->min_partial = min_t(unsigned long, 10, max_t(unsigned long, 5, ilog2(s->size) / 2));
+	slub_cache(s)->min_partial = min_t(unsigned long, 10, max_t(unsigned long, 5, ilog2(s->size) / 2));
 	set_cpu_partial(s);
 
 	slot = cpu_slot_alloc();
@@ -1221,18 +1072,12 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 	return 0;
 }
 
-struct kmem_cache *__kmem_cache_alias(const char *name, unsigned int size,
-				      unsigned int align, slab_flags_t flags,
-				      void (*ctor)(void *))
+/* A new user of @size bytes shares @s: its objects must cover them. */
+static void slub_alias(struct kmem_cache *s, unsigned int size)
 {
-	struct kmem_cache *s = find_mergeable(size, align, flags, name, ctor);
+	struct slub_cache *sc = slub_cache(s);
 
-	if (s) {
-		s->refcount++;
-		s->object_size = max_t(unsigned int, s->object_size, size);
-		s->inuse = max_t(unsigned int, s->inuse, ALIGN(size, (unsigned int)sizeof(void *)));
-	}
-	return s;
+	sc->inuse = max_t(unsigned int, sc->inuse, ALIGN(size, (unsigned int)sizeof(void *)));
 }
 
 /* ------------------------------------------- shrinking and destroying */
@@ -1244,10 +1089,10 @@ static long free_partial_empty(struct kmem_cache *s)
 
 	for (int node = 0; node < nr_node_ids; node++) {
 		struct kmem_cache_node *n = get_node(s, node);
-		struct page *slab, *tmp, *discard = NULL;
+		struct slab *slab, *tmp, *discard = NULL;
 
 		spin_lock(&n->list_lock);
-		list_for_each_entry_safe(slab, tmp, &n->partial, lru) {
+		list_for_each_entry_safe(slab, tmp, &n->partial, slab_list) {
 			if (!slab->inuse) {
 				remove_partial(n, slab);
 				slab->next = discard;
@@ -1265,21 +1110,21 @@ static long free_partial_empty(struct kmem_cache *s)
 	return remaining;
 }
 
-int __kmem_cache_shrink(struct kmem_cache *s)
+static int slub_shrink(struct kmem_cache *s)
 {
-	__atomic_add_fetch(&s->flush_gen, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&slub_cache(s)->flush_gen, 1, __ATOMIC_RELAXED);
 	if (cpu_attached()) {
 		struct kmem_cache_cpu *c = cpu_slot(s);
 
 		flush_slot(s, c);
-		c->gen = READ_ONCE(s->flush_gen);
+		c->gen = READ_ONCE(slub_cache(s)->flush_gen);
 	}
 	free_partial_empty(s);
 	return 0;
 }
 
 /* List the objects still allocated in a partial slab (as list_slab_objects). */
-static void list_slab_objects(struct kmem_cache *s, struct page *slab)
+static void list_slab_objects(struct kmem_cache *s, struct slab *slab)
 {
 	unsigned long map[MAX_OBJS_PER_PAGE / 64 + 1];
 	char *start = slab_address(slab);
@@ -1301,7 +1146,7 @@ static void list_slab_objects(struct kmem_cache *s, struct page *slab)
 	}
 }
 
-int __kmem_cache_shutdown(struct kmem_cache *s)
+static int slub_shutdown(struct kmem_cache *s)
 {
 	long remaining;
 
@@ -1312,12 +1157,12 @@ int __kmem_cache_shutdown(struct kmem_cache *s)
 
 	for (int node = 0; node < nr_node_ids; node++) {
 		struct kmem_cache_node *n = get_node(s, node);
-		struct page *slab;
+		struct slab *slab;
 
 		spin_lock(&n->list_lock);
-		list_for_each_entry(slab, &n->partial, lru) {
+		list_for_each_entry(slab, &n->partial, slab_list) {
 			slab_report_header(s, "Objects remaining in %s on __kmem_cache_shutdown()", s->name);
-			slab_report_slab(slab);
+			print_slab(slab);
 			list_slab_objects(s, slab);
 		}
 		spin_unlock(&n->list_lock);
@@ -1327,7 +1172,7 @@ int __kmem_cache_shutdown(struct kmem_cache *s)
 	return -EBUSY;
 }
 
-void __kmem_cache_release(struct kmem_cache *s)
+static void slub_release(struct kmem_cache *s)
 {
 	free_kmem_cache_nodes(s);
 	cpu_slot_free((int)s->cpu_id);
@@ -1353,48 +1198,66 @@ static struct kmem_cache *bootstrap(struct kmem_cache *static_cache)
 		flush_slot(s, cpu_slot(s));
 	for (int node = 0; node < nr_node_ids; node++) {
 		struct kmem_cache_node *n = get_node(s, node);
-		struct page *slab;
+		struct slab *slab;
 
-		list_for_each_entry(slab, &n->partial, lru)
+		list_for_each_entry(slab, &n->partial, slab_list)
 			slab->slab_cache = s;
 	}
 	list_add(&s->list, &slab_caches);
 	return s;
 }
 
-void __kmem_cache_init(void)
+static size_t slub_cache_be_size(void)
 {
-	static struct kmem_cache boot_kmem_cache, boot_kmem_cache_node;
+	return sizeof(struct slub_cache) + (size_t)nr_node_ids * sizeof(struct kmem_cache_node *);
+}
 
-	cpu_init(slab_flush_area);
-	kmem_cache_node = &boot_kmem_cache_node;
-	kmem_cache = &boot_kmem_cache;
+#define BOOT_CACHE_SIZE (sizeof(struct kmem_cache) + sizeof(struct slub_cache) +	\
+			 MAX_NUMNODES * sizeof(struct kmem_cache_node *))
+
+/*
+ * slub_init - the bootstrap of the seeds: kmem_cache_node and kmem_cache
+ * are set up in static storage (kmem_cache_node first, its own first
+ * node structure carved by hand from its first slab: slab_state DOWN ->
+ * PARTIAL), then both are copied into objects of kmem_cache.
+ */
+static void slub_init(void)
+{
+	static char boot_kmem_cache[BOOT_CACHE_SIZE] __attribute__((aligned(CACHE_LINE_SIZE)));
+	static char boot_kmem_cache_node[BOOT_CACHE_SIZE] __attribute__((aligned(CACHE_LINE_SIZE)));
+
+	kmem_cache_node = (struct kmem_cache *)boot_kmem_cache_node;
+	kmem_cache = (struct kmem_cache *)boot_kmem_cache;
 
 	create_boot_cache(kmem_cache_node, "kmem_cache_node",
 			  sizeof(struct kmem_cache_node), SLAB_HWCACHE_ALIGN);
 	slab_state = PARTIAL;
 	create_boot_cache(kmem_cache, "kmem_cache",
-			  (unsigned int)(offsetof(struct kmem_cache, node) +
-					 (size_t)nr_node_ids * sizeof(struct kmem_cache_node *)),
+			  (unsigned int)(sizeof(struct kmem_cache) + slub_cache_be_size()),
 			  SLAB_HWCACHE_ALIGN);
-	kmem_cache = bootstrap(&boot_kmem_cache);
-	kmem_cache_node = bootstrap(&boot_kmem_cache_node);
+	kmem_cache = bootstrap(kmem_cache);
+	kmem_cache_node = bootstrap(kmem_cache_node);
+}
+
+/* SLUB sizes nothing after the kmalloc caches exist (SLAB does). */
+static void slub_init_late(void)
+{
 }
 
 /* ----------------------------------------------------------- slabinfo */
 
-void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
+static void slub_get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
 {
 	unsigned long nr_slabs = 0, nr_objs = 0, nr_free = 0;
 
 	for (int node = 0; node < nr_node_ids; node++) {
 		struct kmem_cache_node *n = get_node(s, node);
-		struct page *slab;
+		struct slab *slab;
 
 		nr_slabs += (unsigned long)__atomic_load_n(&n->nr_slabs, __ATOMIC_RELAXED);
 		nr_objs += (unsigned long)__atomic_load_n(&n->total_objects, __ATOMIC_RELAXED);
 		spin_lock(&n->list_lock);
-		list_for_each_entry(slab, &n->partial, lru)
+		list_for_each_entry(slab, &n->partial, slab_list)
 			nr_free += slab->objects - slab->inuse;
 		spin_unlock(&n->list_lock);
 	}
@@ -1403,13 +1266,13 @@ void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
 	sinfo->num_objs = nr_objs;
 	sinfo->active_slabs = nr_slabs;
 	sinfo->num_slabs = nr_slabs;
-	sinfo->objects_per_slab = oo_objects(s->oo);
-	sinfo->cache_order = oo_order(s->oo);
+	sinfo->objects_per_slab = oo_objects(slub_cache(s)->oo);
+	sinfo->cache_order = oo_order(slub_cache(s)->oo);
 }
 
 /* ---------------------------------------------------------------- fork */
 
-void slab_fork_prepare(void)
+static void slub_fork_prepare(void)
 {
 	struct kmem_cache *s;
 
@@ -1418,7 +1281,7 @@ void slab_fork_prepare(void)
 			spin_lock(&get_node(s, node)->list_lock);
 }
 
-void slab_fork_parent(void)
+static void slub_fork_parent(void)
 {
 	struct kmem_cache *s;
 
@@ -1427,7 +1290,146 @@ void slab_fork_parent(void)
 			spin_unlock(&get_node(s, node)->list_lock);
 }
 
-void slab_fork_child(void)
+static void slub_fork_child(void)
 {
-	slab_fork_parent();
+	slub_fork_parent();
 }
+
+/* ------------------------------------------------------------ validation */
+
+/* A validation finding: reported as the kernel's slab_err, not fatal. */
+static __cold __attribute__((format(printf, 3, 4)))
+void validate_err(struct kmem_cache *s, struct slab *slab, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	uslab_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	slab_report_header(s, "%s", line);
+	print_slab(slab);
+	uslab_count_error();
+}
+
+/*
+ * validate_slab - check one slab of @s: it names @s, has the object count
+ * of one of the cache's orders, its freelist stays inside it and on object
+ * boundaries and is no longer than the slab, and (when no thread holds it
+ * frozen, so the count is settled) inuse + free objects == objects.
+ */
+static long validate_slab(struct kmem_cache *s, struct slab *slab)
+{
+	struct slub_cache *sc = slub_cache(s);
+	uintptr_t base = (uintptr_t)slab_address(slab);
+	size_t span = (size_t)slab->objects * s->size;
+	unsigned int nfree = 0;
+	long errors = 0;
+
+	if (slab->slab_cache != s || !(slab->__page_flags & PG_slab)) {
+		validate_err(s, slab, "Not a slab of this cache");
+		return 1;
+	}
+	if (slab->objects != oo_objects(sc->oo) && slab->objects != oo_objects(sc->min)) {
+		validate_err(s, slab, "Wrong number of objects. Found %u but should be %u",
+			     slab->objects, oo_objects(sc->oo));
+		errors++;
+	}
+	for (void *p = slab->freelist; p; p = get_freepointer(s, p)) {
+		uintptr_t off = (uintptr_t)p - base;
+
+		if (off >= span || !is_object_offset(s, off)) {
+			validate_err(s, slab, "Freechain corrupt: %p after %u objects", p, nfree);
+			return errors + 1;
+		}
+		if (++nfree > slab->objects) {
+			validate_err(s, slab, "Freechain corrupt: longer than the slab");
+			return errors + 1;
+		}
+	}
+	if (!slab->frozen && slab->inuse + nfree != slab->objects) {
+		validate_err(s, slab, "Wrong object count. Counter is %u but counted were %u",
+			     slab->inuse, slab->objects - nfree);
+		errors++;
+	}
+	return errors;
+}
+
+/*
+ * slub_validate - the kernel's validate_slab_cache() for what SLUB can
+ * reach without a full list: every node's partial slabs (which must not
+ * be frozen, and must number nr_partial), and this thread's cpu slab and
+ * cpu partial chain.  Full slabs are on no list outside debug caches.
+ */
+static long slub_validate(struct kmem_cache *s)
+{
+	long errors = 0;
+
+	for (int node = 0; node < nr_node_ids; node++) {
+		struct kmem_cache_node *n = get_node(s, node);
+		unsigned long count = 0;
+		struct slab *slab;
+
+		spin_lock(&n->list_lock);
+		list_for_each_entry(slab, &n->partial, slab_list) {
+			count++;
+			if (slab->frozen) {
+				validate_err(s, slab, "Frozen slab on node %d's partial list", node);
+				errors++;
+			}
+			errors += validate_slab(s, slab);
+		}
+		if (count != n->nr_partial) {
+			validate_err(s, NULL, "Node %d: %lu slabs on the partial list, nr_partial %lu",
+				     node, count, n->nr_partial);
+			errors++;
+		}
+		spin_unlock(&n->list_lock);
+	}
+	if (cpu_attached()) {
+		struct kmem_cache_cpu *c = cpu_slot(s);
+
+		if (c->slab)
+			errors += validate_slab(s, c->slab);
+		for (struct slab *slab = c->partial; slab; slab = slab->next) {
+			if (!slab->frozen) {
+				validate_err(s, slab, "Cpu partial slab is not frozen");
+				errors++;
+			}
+			errors += validate_slab(s, slab);
+		}
+	}
+	return errors;
+}
+
+/* ------------------------------------------------------------ the contract */
+
+static bool slub_check_object(struct kmem_cache *s, struct page *page, const void *x)
+{
+	return check_live_object(s, page_slab(page), x);
+}
+
+static void slub_free_slab_object(struct kmem_cache *s, void *x, struct page *page)
+{
+	slab_free_slow(s, x, page_slab(page));
+}
+
+const struct slab_backend slub_backend = {
+	.name			= "slub",
+	.init			= slub_init,
+	.init_late		= slub_init_late,
+	.create			= slub_create,
+	.alias			= slub_alias,
+	.shutdown		= slub_shutdown,
+	.release		= slub_release,
+	.shrink			= slub_shrink,
+	.get_slabinfo		= slub_get_slabinfo,
+	.check_object		= slub_check_object,
+	.free_slab_object	= slub_free_slab_object,
+	.validate		= slub_validate,
+	.cache_be_size		= slub_cache_be_size,
+	.fork_prepare		= slub_fork_prepare,
+	.fork_parent		= slub_fork_parent,
+	.fork_child		= slub_fork_child,
+	.flush_area		= slub_flush_area,
+};

@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * slub_fast.h - SLUB's fast paths, inline, for every caller that must not
- * pay a call: the kmem_cache_* and kmalloc entry points in slub.c and the
- * malloc shim.  What they fall back to is declared at the end and lives in
- * slub.c.  A back end provides this header's functions under the same
- * names (slab_alloc_node, slab_free, kfree_inline).
+ * slub_fast.h - SLUB's fast paths, inline: slub_alloc_node() and
+ * slub_free(), reached only through the dispatch header slab_fast.h.
+ * What they fall back to is declared first and lives in slub.c.
  */
 #ifndef USLAB_SLUB_FAST_H
 #define USLAB_SLUB_FAST_H
 
 #include "slub_def.h"
-#include "cpu.h"
 
 void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
-void slab_free_slow(struct kmem_cache *s, void *x, struct page *slab) __hidden;
+void slab_free_slow(struct kmem_cache *s, void *x, struct slab *slab) __hidden;
 void report_fast_free(struct kmem_cache *s, void *x, bool double_free) __hidden;
-void kfree_slow(const void *x) __hidden;
 
 /* ------------------------------------------------------ free pointers */
 
@@ -79,10 +75,10 @@ static __always_inline bool object_looks_free(const struct kmem_cache *s, const 
  * slab_push_local - free @x onto the local list of @slab, which this
  * thread has frozen (slub.c, "Owner-local frees"): plain stores only.
  */
-static __always_inline void slab_push_local(const struct kmem_cache *s, struct page *slab, void *x)
+static __always_inline void slab_push_local(const struct kmem_cache *s, struct slab *slab, void *x)
 {
-	set_freepointer(s, x, (void *)slab->private);
-	slab->private = (unsigned long)x;
+	set_freepointer(s, x, (void *)slab->local_free);
+	slab->local_free = (unsigned long)x;
 }
 
 /*
@@ -107,10 +103,10 @@ static inline struct kmem_cache_cpu *cpu_slot(const struct kmem_cache *s)
 }
 
 /*
- * slab_alloc_node - the allocation fast path: pop the slot's freelist.
+ * slub_alloc_node - the allocation fast path: pop the slot's freelist.
  * About fifteen instructions on x86-64 (docs/checks.md has the count).
  */
-static __always_inline void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
+static __always_inline void *slub_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
 	void *object = c->freelist;
@@ -123,17 +119,17 @@ static __always_inline void *slab_alloc_node(struct kmem_cache *s, gfp_t gfp, in
 }
 
 /*
- * __slab_free_fast - the free fast path.  One range check against the
+ * slub_free - the free fast path.  One range check against the
  * slot's cpu slab proves that @x is inside an object of this cache in
  * memory we own; then the object-start check, the already-free check, and
  * a push.  @page is any page of @x's slab if the caller knows it (kfree),
  * else NULL; it is only looked at once the cpu slab has missed.
  */
-static __always_inline void __slab_free_fast(struct kmem_cache *s, void *x, struct page *page)
+static __always_inline void slub_free(struct kmem_cache *s, void *x, struct page *page)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
 	uintptr_t off = (uintptr_t)x - c->base;
-	struct page *slab = NULL;
+	struct slab *slab = NULL;
 
 	if (likely(off < c->span)) {
 		if (unlikely(!is_object_offset(s, off))) {
@@ -159,10 +155,10 @@ static __always_inline void __slab_free_fast(struct kmem_cache *s, void *x, stru
 			page = NULL;
 	}
 	if (page)
-		slab = compound_head(page);
+		slab = page_slab(compound_head(page));
 	if (slab && slab->slab_cache == s &&
 	    __atomic_load_n(&slab->owner, __ATOMIC_RELAXED) == (void *)uslab_cpu_area) {
-		uintptr_t base = (uintptr_t)__page_address(slab);
+		uintptr_t base = (uintptr_t)slab_address(slab);
 		size_t span = (size_t)slab->objects * s->size;
 
 		off = (uintptr_t)x - base;
@@ -173,32 +169,6 @@ static __always_inline void __slab_free_fast(struct kmem_cache *s, void *x, stru
 		}
 	}
 	slab_free_slow(s, x, slab);
-}
-
-static __always_inline void slab_free(struct kmem_cache *s, void *x)
-{
-	__slab_free_fast(s, x, NULL);
-}
-
-/*
- * kfree - any page of a slab names its cache, so the fast path is: is the
- * address in an arena (NULL and ZERO_SIZE_PTR are not), is its page part
- * of a slab, then the cache's free fast path, which is given the page so
- * that a miss need not look it up again.
- */
-static __always_inline void kfree_inline(const void *x)
-{
-	struct page *page;
-
-	if (unlikely(!addr_in_arena(x)))
-		goto slow;
-	page = __virt_to_page(x);
-	if (unlikely(!(page->flags & PG_slab)))
-		goto slow;
-	__slab_free_fast(page->slab_cache, (void *)x, page);
-	return;
-slow:
-	kfree_slow(x);
 }
 
 #endif /* USLAB_SLUB_FAST_H */

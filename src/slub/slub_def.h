@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * slub_def.h - SLUB's structures (the kernel's include/linux/slub_def.h and
+ * SLUB's struct slab of mm/slab.h): its overlay of struct page, its part
+ * of struct kmem_cache, its per-CPU and per-node structures.
+ */
+#ifndef USLAB_SLUB_DEF_H
+#define USLAB_SLUB_DEF_H
+
+#include "../slab.h"
+#include "../cpu.h"
+
+/*
+ * struct slab - SLUB's view of a slab's head page.  The page allocator's
+ * fields (flags, order, node) and slab_cache stay where struct page has
+ * them (SLAB_MATCH below); the rest is SLUB's.
+ */
+struct slab {
+	unsigned long __page_flags;
+	union {
+		struct list_head slab_list;	/* node partial list */
+		struct {			/* frozen: cpu slab or cpu partial */
+			struct slab *next;	/* the cpu partial chain */
+			void *owner;		/* cpu area of the thread that froze it */
+		};
+	};
+	struct kmem_cache *slab_cache;
+	/* freelist and counters change together with one cmpxchg16b */
+	union {
+		struct {
+			void *freelist;
+			union {
+				unsigned long counters;
+				struct {
+					unsigned inuse:16;
+					unsigned objects:15;
+					unsigned frozen:1;
+				};
+			};
+		};
+		__uint128_t freelist_counters;
+	} __attribute__((aligned(16)));
+	unsigned int __page_order;
+	unsigned int __page_node;
+	unsigned long local_free;	/* the owner's local freelist (slub.c) */
+};
+
+#define SLAB_MATCH(pg, sl)						\
+	_Static_assert(offsetof(struct page, pg) == offsetof(struct slab, sl), \
+		       "struct slab and struct page disagree on " #pg)
+SLAB_MATCH(flags, __page_flags);
+SLAB_MATCH(lru, slab_list);
+SLAB_MATCH(slab_cache, slab_cache);
+SLAB_MATCH(slab_words, freelist);
+SLAB_MATCH(order, __page_order);
+SLAB_MATCH(node, __page_node);
+SLAB_MATCH(private, local_free);
+#undef SLAB_MATCH
+_Static_assert(sizeof(struct slab) == sizeof(struct page), "struct slab overlays struct page");
+
+static inline struct slab *page_slab(const struct page *page)
+{
+	return (struct slab *)page;
+}
+
+static inline struct page *slab_page(const struct slab *slab)
+{
+	return (struct page *)slab;
+}
+
+static inline void *slab_address(const struct slab *slab)
+{
+	return __page_address(slab_page(slab));
+}
+
+static inline int slab_nid(const struct slab *slab)
+{
+	return (int)slab->__page_node;
+}
+
+static inline unsigned int slab_order(const struct slab *slab)
+{
+	return slab->__page_order;
+}
+
+/*
+ * kmem_cache_cpu - a cache's state on one "CPU" (a thread slot, see cpu.h).
+ * Only the owning thread reads or writes it, so the fast paths need no
+ * atomics.  base/span describe the objects of the cpu slab: the free fast
+ * path's single range check both finds the slab and proves the pointer is
+ * one of this cache's objects in memory we own.
+ */
+struct kmem_cache_cpu {
+	void *freelist;		/* next free object of the cpu slab (hardened links) */
+	uintptr_t base;		/* address of the cpu slab's first object */
+	size_t span;		/* objects * size of the cpu slab; 0 when none */
+	struct slab *slab;	/* the cpu slab, frozen */
+	struct slab *partial;	/* frozen partial slabs, linked through slab->next */
+	unsigned long gen;	/* the cache's flush_gen this slot has seen */
+	unsigned int partial_slabs;	/* slabs on the partial chain */
+	int partial_objects;	/* free objects on it when they joined, approx */
+	struct slab *partial_tail;	/* the newest slab on the chain */
+};
+
+_Static_assert(sizeof(struct kmem_cache_cpu) == CPU_SLOT_SIZE, "one slot, one cache line");
+
+/* The order of a slab and its number of objects, packed as the kernel does. */
+struct kmem_cache_order_objects {
+	unsigned int x;
+};
+
+#define OO_SHIFT	16
+#define OO_MASK		((1u << OO_SHIFT) - 1)
+#define MAX_OBJS_PER_PAGE 32767	/* slab->objects is 15 bits */
+
+static inline struct kmem_cache_order_objects oo_make(unsigned int order, unsigned int size)
+{
+	struct kmem_cache_order_objects x = {
+		(order << OO_SHIFT) + (unsigned int)((PAGE_SIZE << order) / size)
+	};
+	return x;
+}
+
+static inline unsigned int oo_order(struct kmem_cache_order_objects x)
+{
+	return x.x >> OO_SHIFT;
+}
+
+static inline unsigned int oo_objects(struct kmem_cache_order_objects x)
+{
+	return x.x & OO_MASK;
+}
+
+/*
+ * kmem_cache_node - a cache's slabs on one node.  Partial slabs (some free
+ * objects, not frozen by any CPU) sit on @partial under @list_lock; full
+ * slabs are on no list (SLUB keeps no full list without debugging).
+ */
+struct kmem_cache_node {
+	spinlock_t list_lock;
+	unsigned long nr_partial;
+	struct list_head partial;
+	long nr_slabs;		/* atomic: all slabs of the cache on this node */
+	long total_objects;	/* atomic */
+};
+
+/* SLUB's part of struct kmem_cache (kmem_cache_be()). */
+struct slub_cache {
+	unsigned int inuse;		/* offset to metadata after the object */
+	struct kmem_cache_order_objects oo;	/* preferred slab order and objects */
+	struct kmem_cache_order_objects min;	/* when the preferred order fails */
+	unsigned long min_partial;	/* empty slabs kept on a node's partial list */
+	unsigned int cpu_partial;	/* free objects kept on a cpu partial chain */
+	unsigned int cpu_partial_slabs;	/* and at most this many slabs */
+	unsigned long flush_gen;	/* bumped to ask every slot to flush */
+	struct kmem_cache_node *node[];	/* nr_node_ids of them */
+};
+
+static inline struct slub_cache *slub_cache(const struct kmem_cache *s)
+{
+	return (struct slub_cache *)kmem_cache_be(s);
+}
+
+#endif /* USLAB_SLUB_DEF_H */
