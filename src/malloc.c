@@ -125,7 +125,7 @@ static noinline void *shim_alloc_slow(size_t size, gfp_t gfp)
 	if (size <= SHIM_MAX_CLASS)
 		p = slab_alloc(size_class(size), gfp, NUMA_NO_NODE);
 	else
-		p = kmalloc_large(size, gfp | __GFP_NOWARN, NUMA_NO_NODE);
+		p = kvmalloc_node(size, gfp | __GFP_NOWARN, NUMA_NO_NODE);
 out:
 	if (unlikely(!p))
 		errno = ENOMEM;
@@ -233,10 +233,6 @@ static void *aligned_block(size_t align, size_t size)
 	}
 	if (align <= PAGE_SIZE)
 		return shim_alloc(size, GFP_KERNEL | __GFP_NOWARN);
-	if (size > KMALLOC_MAX_SIZE) {
-		errno = ENOMEM;
-		return NULL;
-	}
 	/* A block of get_order(need) pages is aligned to its own size. */
 	uslab_init();
 	unsigned int order = get_order(need);

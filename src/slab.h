@@ -152,8 +152,10 @@ void slab_common_fork_prepare(void) __hidden;
 void slab_common_fork_parent(void) __hidden;
 void slab_common_fork_child(void) __hidden;
 
-/* kmalloc above KMALLOC_MAX_CACHE_SIZE: pages, or a mapping of its own. */
+/* kmalloc above KMALLOC_MAX_CACHE_SIZE: whole pages, up to KMALLOC_MAX_SIZE. */
 void *kmalloc_large(size_t size, gfp_t flags, int node) __hidden;
+/* Above KMALLOC_MAX_SIZE (kvmalloc, the shim): a mapping of its own. */
+void *kvmalloc_huge(size_t size, gfp_t flags) __hidden;
 /* The generic kfree of what the inline path did not take. */
 void kfree_slow(const void *x) __hidden;
 /* The usable size at @x, reporting in @who's name if it is not a live block. */

@@ -416,7 +416,7 @@ static noinline __cold void *kmalloc_too_large(size_t size, gfp_t gfp)
 
 void *kmalloc_large(size_t size, gfp_t gfp, int node)
 {
-	unsigned int order;
+	unsigned long nr;
 	struct page *page;
 	bool zeroed;
 	void *p;
@@ -424,31 +424,39 @@ void *kmalloc_large(size_t size, gfp_t gfp, int node)
 	if (unlikely(size > KMALLOC_MAX_SIZE))
 		return kmalloc_too_large(size, gfp);
 	uslab_init();
-	order = get_order(size);
-	if (order <= MAX_ORDER) {
-		/* Whole pages, not a power of two of them: the tail goes back. */
-		unsigned long nr = DIV_ROUND_UP(size, PAGE_SIZE);
-
-		page = __alloc_pages_exact(node, gfp, nr, &zeroed);
-		if (!page)
-			goto fail;
-		page->flags |= PG_large_kmalloc;
-		p = __page_address(page);
-		if ((gfp & __GFP_ZERO) && !zeroed)
-			memset(p, 0, nr << PAGE_SHIFT);
-		return p;
+	/* Whole pages, not a power of two of them: the tail goes back. */
+	nr = DIV_ROUND_UP(size, PAGE_SIZE);
+	page = __alloc_pages_exact(node, gfp, nr, &zeroed);
+	if (unlikely(!page)) {
+		if (gfp & __GFP_NOFAIL)
+			uslab_panic("kmalloc_large: out of memory for %zu bytes (__GFP_NOFAIL)\n", size);
+		if (!(gfp & __GFP_NOWARN))
+			pr_warn("kmalloc_large: page allocation failure: %zu bytes, order:%u, mode:%#x\n",
+				size, get_order(size), gfp);
+		return NULL;
 	}
-	/* Fresh mappings read as zeroes. */
+	page->flags |= PG_large_kmalloc;
+	p = __page_address(page);
+	if ((gfp & __GFP_ZERO) && !zeroed)
+		memset(p, 0, nr << PAGE_SHIFT);
+	return p;
+}
+
+/*
+ * kvmalloc_huge - what the kernel's kvmalloc does with vmalloc above
+ * KMALLOC_MAX_SIZE: a mapping of its own (fresh mappings read as zeroes),
+ * aligned to its size up to an arena for power-of-two sizes.  The OS's
+ * overcommit policy decides whether it exists.
+ */
+void *kvmalloc_huge(size_t size, gfp_t gfp)
+{
+	void *p;
+
+	uslab_init();
 	p = large_map(size, is_power_of_2(size) ? min_t(size_t, size, ARENA_SIZE) : PAGE_SIZE);
-	if (p)
-		return p;
-fail:
-	if (gfp & __GFP_NOFAIL)
-		uslab_panic("kmalloc_large: out of memory for %zu bytes (__GFP_NOFAIL)\n", size);
-	if (!(gfp & __GFP_NOWARN))
-		pr_warn("kmalloc_large: page allocation failure: %zu bytes, order:%u, mode:%#x\n",
-			size, order, gfp);
-	return NULL;
+	if (unlikely(!p) && !(gfp & __GFP_NOWARN))
+		pr_warn("kvmalloc: cannot map %zu bytes, mode:%#x\n", size, gfp);
+	return p;
 }
 
 /* ------------------------------------------- kmem_cache_alloc and free */
@@ -615,7 +623,7 @@ USLAB_API size_t kmalloc_size_roundup(size_t size)
 	if (size && size <= KMALLOC_MAX_CACHE_SIZE)
 		return kmalloc_sizes[kmalloc_index(size)];
 	if (size > KMALLOC_MAX_SIZE)
-		return SIZE_MAX;
+		return SIZE_MAX;	/* as the kernel: no kmalloc bucket serves it */
 	if (!size)
 		return 0;
 	return ALIGN(size, PAGE_SIZE);
@@ -727,9 +735,11 @@ USLAB_API void *kmemdup(const void *src, size_t len, gfp_t gfp)
 	return p;
 }
 
-/* Userspace has no vmalloc area: kmalloc already serves every size. */
+/* Userspace has no vmalloc area: above KMALLOC_MAX_SIZE, a mapping of its own. */
 USLAB_API void *kvmalloc_node(size_t size, gfp_t flags, int node)
 {
+	if (size > KMALLOC_MAX_SIZE)
+		return kvmalloc_huge(size, flags);
 	return kmalloc_node(size, flags, node);
 }
 

@@ -120,12 +120,12 @@ struct kmem_cache;
 #define KMALLOC_SHIFT_HIGH     13
 #define KMALLOC_MAX_CACHE_SIZE (1UL << KMALLOC_SHIFT_HIGH)
 /*
- * The largest kmalloc() the page allocator could serve in the kernel is
- * 2^(MAX_ORDER + PAGE_SHIFT); uslab goes on to direct mappings above its
- * largest buddy block, so any size the OS can map works.  This is the
- * bound past which a size is an overflow rather than a request.
+ * The largest kmalloc(), as in the kernel: the largest block the page
+ * allocator has, 2^(MAX_ORDER + PAGE_SHIFT) (4 MiB).  Larger requests
+ * fail with a warning; kvmalloc() serves them with a mapping of their own.
  */
-#define KMALLOC_MAX_SIZE       ((size_t)1 << (sizeof(size_t) * 8 - 2))
+#define KMALLOC_SHIFT_MAX      (MAX_ORDER + PAGE_SHIFT)
+#define KMALLOC_MAX_SIZE       ((size_t)1 << KMALLOC_SHIFT_MAX)
 #define KMALLOC_MIN_SIZE       8
 #define ARCH_KMALLOC_MINALIGN  8
 

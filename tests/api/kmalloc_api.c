@@ -93,9 +93,13 @@ static void large(void)
 	size_t sizes[] = { 8193, 12288, 65536, 100000, 1 << 20, (4 << 20) - 1, 4 << 20,
 			   (4 << 20) + 1, 8 << 20, 24 << 20 };
 
+	/* kmalloc stops at KMALLOC_MAX_SIZE, as the kernel's; kvmalloc goes on */
+	CHECK_EQ(KMALLOC_MAX_SIZE, (size_t)4 << 20);
+	CHECK(kmalloc(KMALLOC_MAX_SIZE + 1, GFP_KERNEL | __GFP_NOWARN) == NULL);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t size = sizes[i];
-		unsigned char *p = kmalloc(size, GFP_KERNEL);
+		unsigned char *p = size > KMALLOC_MAX_SIZE ? kvmalloc(size, GFP_KERNEL)
+							   : kmalloc(size, GFP_KERNEL);
 
 		CHECK(p != NULL);
 		if (!p)
