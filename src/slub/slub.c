@@ -625,6 +625,42 @@ static noinline void *alloc_single_nocpu(struct kmem_cache *s, gfp_t gfp, int no
 }
 
 /*
+ * isolate_cpu_slab - @object, about to be popped off the cpu freelist,
+ * holds a free pointer that is neither NULL nor an object of the cpu slab
+ * (freeptr_ok).  As the kernel's slab_debug does with a corrupt
+ * freechain, report it and isolate: the cpu freelist and the slab's local
+ * list are dropped (their objects stay counted as in use, so they are
+ * never handed out again), and the slab leaves the slot still frozen but
+ * owned by nobody, so that nothing allocates from it again; frees into it
+ * still work and are simply kept.  Not fatal: the program goes on.
+ */
+static noinline __cold void isolate_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
+					     void *object)
+{
+	struct slab *slab = c->slab;
+	void *fp = get_freepointer(s, object);
+
+	slab_report_banner(s->name, "Freechain corrupt");
+	print_slab(slab);
+	pr_err("Object %p @offset=%lu: its free pointer decodes to %p, not an object of this slab\n",
+	       object, (unsigned long)((uintptr_t)object - c->base), fp);
+	pr_err("(written after it was freed, overflowed into by its neighbour, or freed twice at once)\n");
+	pr_err("FIX %s: Isolate corrupted freechain: the slab's free objects are not handed out again\n\n",
+	       s->name);
+	dump_stack();
+	uslab_count_error();
+	set_slab_owner(slab, NULL);
+	slab->local_free = 0;
+	clear_cpu_slab(c);
+}
+
+noinline void *alloc_corrupt_freelist(struct kmem_cache *s, void *object, gfp_t gfp, int node)
+{
+	isolate_cpu_slab(s, cpu_slot(s), object);
+	return __slab_alloc(s, gfp, node);
+}
+
+/*
  * ___slab_alloc - the slow path: the slot's freelist is empty (or the
  * caller wants another node).  Refill from the cpu slab's remote frees,
  * then the cpu partial chain, then the node partial lists, then a new slab.
@@ -676,6 +712,10 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 	}
 	set_slab_owner(slab, uslab_cpu_area);
 load_freelist:
+	if (unlikely(!freeptr_ok(s, c, (uintptr_t)get_freepointer(s, freelist)))) {
+		isolate_cpu_slab(s, c, freelist);
+		goto new_slab;
+	}
 	c->freelist = get_freepointer(s, freelist);
 	return freelist;
 
@@ -719,8 +759,11 @@ static void *___slab_alloc_any(struct kmem_cache *s, gfp_t gfp, int node)
 	c = cpu_slot(s);
 	object = c->freelist;
 	if (object && (node == NUMA_NO_NODE || (c->slab && slab_nid(c->slab) == node))) {
-		c->freelist = get_freepointer(s, object);
-		return object;
+		if (likely(freeptr_ok(s, c, (uintptr_t)get_freepointer(s, object)))) {
+			c->freelist = get_freepointer(s, object);
+			return object;
+		}
+		isolate_cpu_slab(s, c, object);
 	}
 	return ___slab_alloc(s, gfp, node, c);
 }

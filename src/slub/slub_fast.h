@@ -12,6 +12,7 @@
 void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
 void slab_free_slow(struct kmem_cache *s, void *x, struct slab *slab) __hidden;
 void report_fast_free(struct kmem_cache *s, void *x, bool double_free) __hidden;
+void *alloc_corrupt_freelist(struct kmem_cache *s, void *object, gfp_t gfp, int node) __hidden;
 
 /* ------------------------------------------------------ free pointers */
 
@@ -103,17 +104,37 @@ static inline struct kmem_cache_cpu *cpu_slot(const struct kmem_cache *s)
 }
 
 /*
- * slub_alloc_node - the allocation fast path: pop the slot's freelist.
- * About fifteen instructions on x86-64 (docs/checks.md has the count).
+ * freeptr_ok - whether @fp, decoded from an object popped off the cpu
+ * freelist, is what a free object's word must hold: NULL, or the start of
+ * an object of the cpu slab.  Anything else means the object was written
+ * after it was freed (a use after free, an overflow from its neighbour)
+ * or is on two freelists (a double free that raced past the free-time
+ * check), and neither it nor what it points to may be handed out.
+ */
+static __always_inline bool freeptr_ok(const struct kmem_cache *s,
+				       const struct kmem_cache_cpu *c, uintptr_t fp)
+{
+	uintptr_t off = fp - c->base;
+
+	return likely(off < c->span && is_object_offset(s, off)) || !fp;
+}
+
+/*
+ * slub_alloc_node - the allocation fast path: pop the slot's freelist,
+ * checking the link it leaves behind (docs/checks.md has the count).
  */
 static __always_inline void *slub_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
 	void *object = c->freelist;
+	uintptr_t next;
 
 	if (unlikely(!object || (gfp & __GFP_ZERO) || node != NUMA_NO_NODE))
 		return __slab_alloc(s, gfp, node);
-	c->freelist = get_freepointer(s, object);
+	next = (uintptr_t)get_freepointer(s, object);
+	if (unlikely(!freeptr_ok(s, c, next)))
+		return alloc_corrupt_freelist(s, object, gfp, node);
+	c->freelist = (void *)next;
 	clear_freepointer(s, object);
 	return object;
 }
