@@ -195,6 +195,21 @@ void free_err(const char *who, const void *x, const char *title, const char *rea
 void dump_stack(void) __hidden;
 void uslab_stack_prime(void) __hidden;
 
+/*
+ * The kernel's ratelimit: at most RATELIMIT_BURST reports per
+ * RATELIMIT_INTERVAL_NS from one call site, with a "callbacks suppressed"
+ * line for what was dropped, so that a program that keeps failing the
+ * same way does not drown its stderr.
+ */
+struct ratelimit_state {
+	uint64_t begin;
+	unsigned int printed;
+	unsigned int missed;
+};
+#define RATELIMIT_INTERVAL_NS	5000000000ull
+#define RATELIMIT_BURST		10
+bool __ratelimit(struct ratelimit_state *rs, const char *func) __hidden;
+
 #define pr_err(...)  uslab_printk(__VA_ARGS__)
 #define pr_warn(...) uslab_printk(__VA_ARGS__)
 #define pr_info(...) uslab_printk(__VA_ARGS__)

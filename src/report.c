@@ -253,6 +253,30 @@ void dump_stack(void)
 		backtrace_symbols_fd(frames + 1, n - 1, STDERR_FILENO);
 }
 
+/*
+ * __ratelimit - whether a report from @rs's call site may print now.
+ * Racing threads may print one or two more than the burst; harmless.
+ */
+bool __ratelimit(struct ratelimit_state *rs, const char *func)
+{
+	uint64_t now = os_now_ns(), b = __atomic_load_n(&rs->begin, __ATOMIC_RELAXED);
+
+	if (!b || now - b >= RATELIMIT_INTERVAL_NS) {
+		if (__atomic_compare_exchange_n(&rs->begin, &b, now, false,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			unsigned int missed = __atomic_exchange_n(&rs->missed, 0, __ATOMIC_RELAXED);
+
+			__atomic_store_n(&rs->printed, 0, __ATOMIC_RELAXED);
+			if (missed)
+				uslab_printk("%s: %u callbacks suppressed\n", func, missed);
+		}
+	}
+	if (__atomic_add_fetch(&rs->printed, 1, __ATOMIC_RELAXED) <= RATELIMIT_BURST)
+		return true;
+	__atomic_add_fetch(&rs->missed, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
 void uslab_count_error(void)
 {
 	__atomic_add_fetch(&error_count, 1, __ATOMIC_RELAXED);

@@ -259,6 +259,27 @@ USLAB_API struct kmem_cache *kmem_cache_create(const char *name, unsigned int si
 	return kmem_cache_create_usercopy(name, size, align, flags, 0, 0, ctor);
 }
 
+/*
+ * Destroyed caches wait in a small quarantine before their struct
+ * kmem_cache is freed, so that a cache created right after a destroy does
+ * not get the same address: a second destroy through the stale pointer is
+ * then seen for what it is (not on the list) instead of destroying the
+ * new cache.  Under slab_mutex.
+ */
+#define CACHE_QUARANTINE 16
+static struct kmem_cache *cache_quarantine[CACHE_QUARANTINE];
+static unsigned int cache_quarantine_next;
+
+/* Returns the cache that leaves the quarantine (to be freed), or NULL. */
+static struct kmem_cache *quarantine_cache(struct kmem_cache *s)
+{
+	unsigned int i = cache_quarantine_next++ % CACHE_QUARANTINE;
+	struct kmem_cache *old = cache_quarantine[i];
+
+	cache_quarantine[i] = s;
+	return old;
+}
+
 /* Whether @s is on the cache list; called with slab_mutex. */
 static bool cache_is_live(const struct kmem_cache *s)
 {
@@ -309,9 +330,12 @@ USLAB_API void kmem_cache_destroy(struct kmem_cache *s)
 	}
 	list_del(&s->list);
 	slab_be->release(s);
+	s = quarantine_cache(s);
 	pthread_mutex_unlock(&slab_mutex);
-	kfree_const(s->name);
-	kmem_cache_free(kmem_cache, s);
+	if (s) {
+		kfree_const(s->name);
+		kmem_cache_free(kmem_cache, s);
+	}
 	return;
 out:
 	pthread_mutex_unlock(&slab_mutex);
@@ -405,7 +429,9 @@ void kmem_cache_init_slab(void)
  */
 static noinline __cold void *kmalloc_too_large(size_t size, gfp_t gfp)
 {
-	if (!(gfp & __GFP_NOWARN) || (gfp & __GFP_NOFAIL)) {
+	static struct ratelimit_state rs;
+
+	if ((!(gfp & __GFP_NOWARN) || (gfp & __GFP_NOFAIL)) && __ratelimit(&rs, "kmalloc")) {
 		pr_warn("kmalloc: %zu bytes is above KMALLOC_MAX_SIZE (%zu)%s\n", size,
 			(size_t)KMALLOC_MAX_SIZE,
 			(gfp & __GFP_NOFAIL) ? "; failing it despite __GFP_NOFAIL" : "");
@@ -416,6 +442,7 @@ static noinline __cold void *kmalloc_too_large(size_t size, gfp_t gfp)
 
 void *kmalloc_large(size_t size, gfp_t gfp, int node)
 {
+	static struct ratelimit_state rs;
 	unsigned long nr;
 	struct page *page;
 	bool zeroed;
@@ -430,7 +457,7 @@ void *kmalloc_large(size_t size, gfp_t gfp, int node)
 	if (unlikely(!page)) {
 		if (gfp & __GFP_NOFAIL)
 			uslab_panic("kmalloc_large: out of memory for %zu bytes (__GFP_NOFAIL)\n", size);
-		if (!(gfp & __GFP_NOWARN))
+		if (!(gfp & __GFP_NOWARN) && __ratelimit(&rs, "kmalloc_large"))
 			pr_warn("kmalloc_large: page allocation failure: %zu bytes, order:%u, mode:%#x\n",
 				size, get_order(size), gfp);
 		return NULL;
@@ -450,11 +477,12 @@ void *kmalloc_large(size_t size, gfp_t gfp, int node)
  */
 void *kvmalloc_huge(size_t size, gfp_t gfp)
 {
+	static struct ratelimit_state rs;
 	void *p;
 
 	uslab_init();
 	p = large_map(size, is_power_of_2(size) ? min_t(size_t, size, ARENA_SIZE) : PAGE_SIZE);
-	if (unlikely(!p) && !(gfp & __GFP_NOWARN))
+	if (unlikely(!p) && !(gfp & __GFP_NOWARN) && __ratelimit(&rs, "kvmalloc"))
 		pr_warn("kvmalloc: cannot map %zu bytes, mode:%#x\n", size, gfp);
 	return p;
 }

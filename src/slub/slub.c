@@ -565,11 +565,13 @@ static void *get_partial(struct kmem_cache *s, int node, struct kmem_cache_cpu *
 
 static noinline void *slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int node)
 {
+	static struct ratelimit_state slub_oom_rs;
+
 	if (gfp & __GFP_NOFAIL)
 		uslab_panic("SLUB: Unable to allocate memory on node %d, gfp=%#x (__GFP_NOFAIL)\n"
 			    "  cache: %s, object size: %u, buffer size: %u\n",
 			    node, gfp, s->name, s->object_size, s->size);
-	if (!(gfp & __GFP_NOWARN)) {
+	if (!(gfp & __GFP_NOWARN) && __ratelimit(&slub_oom_rs, "slab_out_of_memory")) {
 		pr_warn("SLUB: Unable to allocate memory on node %d, gfp=%#x\n", node, gfp);
 		pr_warn("  cache: %s, object size: %u, buffer size: %u, default order: %u, min order: %u\n",
 			s->name, s->object_size, s->size, oo_order(slub_cache(s)->oo), oo_order(slub_cache(s)->min));
