@@ -5,10 +5,11 @@
  * 1. Slabs.  A slab is a block of 2^order pages from the buddy allocator
  *    cut into objects of s->size bytes.  A free object holds, at
  *    s->offset, a pointer to the next free object; the pointer is stored
- *    hardened (ptr ^ s->random ^ swab(its own address)) so that a stray write or
- *    a use-after-free cannot aim the allocator at chosen memory.  The slab's
- *    head struct page carries its freelist and counters (inuse, objects,
- *    frozen), changed together by one 16-byte compare-and-swap.
+ *    hardened (ptr ^ s->random ^ swab(its own address)) so that a stray
+ *    write or a use-after-free cannot aim the allocator at chosen memory.
+ *    The slab's head page, seen as SLUB's struct slab (slub_def.h),
+ *    carries its freelist and counters (inuse, objects, frozen), changed
+ *    together by one 16-byte compare-and-swap.
  *
  * 2. Slab states.
  *    - cpu slab: frozen, owned by one cpu slot (a thread, cpu.h).  The
@@ -18,12 +19,14 @@
  *    - cpu partial: frozen, on a slot's c->partial chain; becomes the cpu
  *      slab when that runs out.  A thread that frees into a full slab
  *      freezes it onto its own chain (no lock); when the chain holds more
- *      than slub_cache(s)->cpu_partial free objects it is unfrozen onto the node lists.
+ *      than cpu_partial free objects it is unfrozen onto the node lists.
  *    - node partial: not frozen, on n->partial under n->list_lock.
  *    - full: not frozen, on no list; the first free into it makes it
  *      partial again.
  *    - empty: freed to the buddy allocator, unless the node keeps fewer
- *      than slub_cache(s)->min_partial partial slabs.
+ *      than min_partial partial slabs.
+ *    - isolated: frozen and owned by nobody, after a corrupt freechain
+ *      (isolate_cpu_slab): never allocated from again.
  *    Only the thread that owns a frozen slab may unfreeze it.
  *
  * 3. Locking order.
@@ -45,9 +48,13 @@
  *    directly, since the API promises nobody uses a cache being destroyed.
  *
  * 5. Cheap checks, on in every build (their cost is in docs/checks.md):
- *    a free outside every arena, of a page that is not a slab, of an
- *    address that is not the start of an object, into the wrong cache,
- *    and of the object that already heads the freelist.
+ *    a free of an address that is not the start of an object, into the
+ *    wrong cache, or of an object that is already free (its free-pointer
+ *    word says so, however many frees came between, from any thread:
+ *    slub_fast.h); and every free pointer popped off a cpu freelist must
+ *    be NULL or an object of the cpu slab (freeptr_ok), or the slab is
+ *    isolated.  Pointers that are no slab object at all are told apart by
+ *    the page allocator's classifier (classify_ptr) in slab_common.
  */
 #define _GNU_SOURCE
 #include "slub_fast.h"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# entry_counts.sh [BUILD_DIR] - instructions per call of each fast-path entry
+# point (kmem_cache_alloc/free, kmalloc/kfree, and the shim's malloc/free),
+# counted by callgrind over 100000 alloc/free pairs of 64 bytes in
+# bench/fastpath's pair loop; the numbers in docs/checks.md come from here.
+# Callgrind counts instructions, so the result does not depend on the load.
+set -euo pipefail
+command -v valgrind >/dev/null || { echo "entry_counts.sh: valgrind is not installed" >&2; exit 1; }
+B=${1:-build}; N=100000; out=$(mktemp -d)
+for v in kmem_cache kmalloc malloc; do
+  pre=""; [ $v = malloc ] && pre="LD_PRELOAD=$B/libuslab-malloc.so"
+  env $pre valgrind --tool=callgrind --callgrind-out-file=$out/cg.$v --toggle-collect=bench_fastpath_pair \
+    $B/bench/bench_fastpath_$v --mode pair --pairs $N >/dev/null 2>&1
+  callgrind_annotate --inclusive=yes --threshold=100 $out/cg.$v 2>/dev/null |
+   awk -v n=$N -v v=$v '$2 ~ /^\(/ && $3 ~ /:(kmem_cache_alloc|kmem_cache_free|kmalloc|kfree|malloc|free)$/ || $3 ~ /:(kmem_cache_alloc|kmem_cache_free|kmalloc|kfree|malloc|free) *$/ {
+      split($3,a,":"); f=a[2]; gsub(/,/,"",$1); if ($1+0 > m[f]) m[f]=$1+0 }
+      /bench_fastpath_pair/ && !t { gsub(/,/,"",$1); t=$1+0 }
+      END { printf "%-10s pair %.1f", v, t/n; for (f in m) printf "  %s %.1f", f, m[f]/n; printf "\n" }'
+done
+rm -rf $out
