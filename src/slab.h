@@ -76,13 +76,26 @@ static inline void *kmem_cache_be(const struct kmem_cache *s)
 
 /* ------------------------------------------------------------- kmalloc */
 
-#define KMALLOC_SHIFT_LOW	3
+/*
+ * The kmalloc classes are the back end's (struct slab_backend's
+ * kmalloc_shift_low/high): SLUB's kmalloc-8 .. kmalloc-8k, SLAB's
+ * kmalloc-32 .. kmalloc-4M, both with 96 and 192.
+ */
+#define KMALLOC_SHIFT_HIGH_MAX	22
 
-extern struct kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH + 1] __hidden;
-extern const unsigned char size_index[24] __hidden;
+struct kmalloc_info_struct {
+	const char *name;
+	unsigned int size;
+};
+
+extern const struct kmalloc_info_struct kmalloc_info[KMALLOC_SHIFT_HIGH_MAX + 1] __hidden;
+extern struct kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH_MAX + 1] __hidden;
+extern unsigned char size_index[24] __hidden;
+extern unsigned int kmalloc_shift_low __hidden, kmalloc_shift_high __hidden;
+extern size_t kmalloc_max_cache_size __hidden;
 
 /*
- * kmalloc_index - which kmalloc cache serves @size (1..KMALLOC_MAX_CACHE_SIZE):
+ * kmalloc_index - which kmalloc cache serves @size (1..kmalloc_max_cache_size):
  * index i is the 2^i cache, except 1 (96) and 2 (192).
  */
 static inline unsigned int kmalloc_index(size_t size)
@@ -145,6 +158,8 @@ struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
 				  slab_flags_t flags, void (*ctor)(void *)) __hidden;
 void create_boot_cache(struct kmem_cache *s, const char *name, unsigned int size,
 		       slab_flags_t flags) __hidden;
+struct kmem_cache *create_kmalloc_cache(const char *name, unsigned int size,
+					slab_flags_t flags) __hidden;
 void create_kmalloc_caches(void) __hidden;
 /* slab_state DOWN -> FULL: the back end's bootstrap, kmalloc, late init. */
 void kmem_cache_init_slab(void) __hidden;
@@ -183,6 +198,8 @@ struct slabinfo {
 
 struct slab_backend {
 	const char *name;		/* "slub", "slab": the USLAB_ALLOCATOR value */
+	unsigned int kmalloc_shift_low;	/* the smallest kmalloc class, 2^low */
+	unsigned int kmalloc_shift_high; /* the largest, 2^high (<= KMALLOC_SHIFT_HIGH_MAX) */
 	/*
 	 * Bootstrap: make kmem_cache (and the back end's own caches) out of
 	 * static storage, then copy them into objects of themselves;

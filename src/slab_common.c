@@ -11,11 +11,12 @@
  *    otherwise allocates a struct kmem_cache from the kmem_cache cache and
  *    hands it to the back end.  Names are copied.
  *
- * 3. kmalloc.  The kernel's size classes: 8, 16, 32, 64, 96, 128, 192, 256,
- *    512, 1k, 2k, 4k, 8k; size_index[] maps sizes up to 192 to their cache
- *    (so that 65..96 goes to kmalloc-96), fls() the rest.  Larger requests
- *    go to the page allocator (kmalloc_large), and above its largest order
- *    to a mapping of their own.
+ * 3. kmalloc.  The kernel's size classes, as the back end in force has
+ *    them: SLUB's 8, 16, 32, 64, 96, 128, 192, 256, 512, 1k .. 8k (larger
+ *    requests are whole pages from the page allocator, kmalloc_large, up
+ *    to KMALLOC_MAX_SIZE); size_index[] maps sizes up to 192 to their
+ *    cache (so that 65..96 goes to kmalloc-96), fls() the rest.  kvmalloc
+ *    maps what is larger still.
  *
  * 4. The generic kmalloc paths, as Linux 6.1-6.7 has them here: kmalloc,
  *    kfree, ksize, krealloc, kmalloc_large and the kmem_cache_alloc/free
@@ -42,56 +43,62 @@ const struct slab_backend *slab_be = &slub_backend;
 pthread_mutex_t slab_mutex = PTHREAD_MUTEX_INITIALIZER;
 struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
 struct kmem_cache *kmem_cache;
-struct kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH + 1];
+struct kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH_MAX + 1];
+unsigned int kmalloc_shift_low = 3, kmalloc_shift_high = KMALLOC_SHIFT_HIGH;
+size_t kmalloc_max_cache_size = KMALLOC_MAX_CACHE_SIZE;
 
-/* Sizes 1..192 in steps of 8 -> kmalloc index (1 is kmalloc-96, 2 kmalloc-192). */
-const unsigned char size_index[24] = {
-	3,	/* 8 */
-	4,	/* 16 */
-	5,	/* 24 */
-	5,	/* 32 */
-	6,	/* 40 */
-	6,	/* 48 */
-	6,	/* 56 */
-	6,	/* 64 */
-	1,	/* 72 */
-	1,	/* 80 */
-	1,	/* 88 */
-	1,	/* 96 */
-	7,	/* 104 */
-	7,	/* 112 */
-	7,	/* 120 */
-	7,	/* 128 */
-	2,	/* 136 */
-	2,	/* 144 */
-	2,	/* 152 */
-	2,	/* 160 */
-	2,	/* 168 */
-	2,	/* 176 */
-	2,	/* 184 */
-	2,	/* 192 */
+/*
+ * Sizes 1..192 in steps of 8 -> kmalloc index (1 is kmalloc-96, 2
+ * kmalloc-192), filled for the back end's smallest class at start-up
+ * (setup_kmalloc_cache_index_table(), as the kernel's).
+ */
+unsigned char size_index[24];
+
+/* The kmalloc classes by index, for every back end (mm/slab_common.c's kmalloc_info). */
+const struct kmalloc_info_struct kmalloc_info[KMALLOC_SHIFT_HIGH_MAX + 1] = {
+	[1] = { "kmalloc-96", 96 },	[2] = { "kmalloc-192", 192 },
+	[3] = { "kmalloc-8", 8 },	[4] = { "kmalloc-16", 16 },
+	[5] = { "kmalloc-32", 32 },	[6] = { "kmalloc-64", 64 },
+	[7] = { "kmalloc-128", 128 },	[8] = { "kmalloc-256", 256 },
+	[9] = { "kmalloc-512", 512 },	[10] = { "kmalloc-1k", 1024 },
+	[11] = { "kmalloc-2k", 2048 },	[12] = { "kmalloc-4k", 4096 },
+	[13] = { "kmalloc-8k", 8192 },	[14] = { "kmalloc-16k", 16384 },
+	[15] = { "kmalloc-32k", 32768 }, [16] = { "kmalloc-64k", 65536 },
+	[17] = { "kmalloc-128k", 131072 }, [18] = { "kmalloc-256k", 262144 },
+	[19] = { "kmalloc-512k", 524288 }, [20] = { "kmalloc-1M", 1048576 },
+	[21] = { "kmalloc-2M", 2097152 }, [22] = { "kmalloc-4M", 4194304 },
 };
 
-static const char *const kmalloc_names[KMALLOC_SHIFT_HIGH + 1] = {
-	[1] = "kmalloc-96",
-	[2] = "kmalloc-192",
-	[3] = "kmalloc-8",
-	[4] = "kmalloc-16",
-	[5] = "kmalloc-32",
-	[6] = "kmalloc-64",
-	[7] = "kmalloc-128",
-	[8] = "kmalloc-256",
-	[9] = "kmalloc-512",
-	[10] = "kmalloc-1k",
-	[11] = "kmalloc-2k",
-	[12] = "kmalloc-4k",
-	[13] = "kmalloc-8k",
-};
+/* Whether kmalloc index @i is one of the back end's classes. */
+static bool kmalloc_index_used(unsigned int i)
+{
+	if (i == 1)
+		return kmalloc_shift_low <= 6;
+	if (i == 2)
+		return kmalloc_shift_low <= 7;
+	return i >= kmalloc_shift_low && i <= kmalloc_shift_high;
+}
 
-static const unsigned int kmalloc_sizes[KMALLOC_SHIFT_HIGH + 1] = {
-	[1] = 96, [2] = 192, [3] = 8, [4] = 16, [5] = 32, [6] = 64, [7] = 128,
-	[8] = 256, [9] = 512, [10] = 1024, [11] = 2048, [12] = 4096, [13] = 8192,
-};
+/*
+ * setup_kmalloc_cache_index_table - the back end's class range, and
+ * size_index[] for it: each size up to 192 goes to the smallest class
+ * that holds it.
+ */
+static void setup_kmalloc_cache_index_table(void)
+{
+	kmalloc_shift_low = slab_be->kmalloc_shift_low;
+	kmalloc_shift_high = slab_be->kmalloc_shift_high;
+	kmalloc_max_cache_size = (size_t)1 << kmalloc_shift_high;
+	for (unsigned int i = 0; i < ARRAY_SIZE(size_index); i++) {
+		unsigned int size = (i + 1) * 8, best = 0;
+
+		for (unsigned int j = 1; j <= kmalloc_shift_high; j++)
+			if (kmalloc_index_used(j) && kmalloc_info[j].size >= size &&
+			    (!best || kmalloc_info[j].size < kmalloc_info[best].size))
+				best = j;
+		size_index[i] = (unsigned char)best;
+	}
+}
 
 /* ------------------------------------------------------------ merging */
 
@@ -376,8 +383,13 @@ void create_boot_cache(struct kmem_cache *s, const char *name, unsigned int size
 	s->refcount = -1;	/* not mergeable until it is set up */
 }
 
-static struct kmem_cache *create_kmalloc_cache(const char *name, unsigned int size,
-					       slab_flags_t flags)
+/*
+ * create_kmalloc_cache - a kmalloc cache, during start-up (a back end's
+ * bootstrap may make one early, as SLAB makes the cache that holds its
+ * kmem_cache_node first).  Start-up cannot go on without it.
+ */
+struct kmem_cache *create_kmalloc_cache(const char *name, unsigned int size,
+					slab_flags_t flags)
 {
 	struct kmem_cache *s = kmem_cache_zalloc(kmem_cache, GFP_NOWAIT);
 
@@ -389,21 +401,22 @@ static struct kmem_cache *create_kmalloc_cache(const char *name, unsigned int si
 	return s;
 }
 
+/* Every kmalloc class of the back end not made yet, smallest first; -> UP. */
 void create_kmalloc_caches(void)
 {
-	for (int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++) {
-		struct kmem_cache *s = create_kmalloc_cache(kmalloc_names[i],
-							    kmalloc_sizes[i], 0);
-
-		__atomic_store_n(&kmalloc_caches[i], s, __ATOMIC_RELEASE);
-		if (i == 6)
-			__atomic_store_n(&kmalloc_caches[1],
-					 create_kmalloc_cache(kmalloc_names[1], 96, 0),
+	for (unsigned int i = kmalloc_shift_low; i <= kmalloc_shift_high; i++) {
+		if (!kmalloc_caches[i])
+			__atomic_store_n(&kmalloc_caches[i],
+					 create_kmalloc_cache(kmalloc_info[i].name,
+							      kmalloc_info[i].size, 0),
 					 __ATOMIC_RELEASE);
-		if (i == 7)
-			__atomic_store_n(&kmalloc_caches[2],
-					 create_kmalloc_cache(kmalloc_names[2], 192, 0),
-					 __ATOMIC_RELEASE);
+		/* 96 and 192 right after 64 and 128, as the kernel orders them */
+		for (unsigned int j = 1; j <= 2; j++)
+			if (i == j + 5 && kmalloc_index_used(j) && !kmalloc_caches[j])
+				__atomic_store_n(&kmalloc_caches[j],
+						 create_kmalloc_cache(kmalloc_info[j].name,
+								      kmalloc_info[j].size, 0),
+						 __ATOMIC_RELEASE);
 	}
 	slab_state = UP;
 }
@@ -415,6 +428,7 @@ void create_kmalloc_caches(void)
  */
 void kmem_cache_init_slab(void)
 {
+	setup_kmalloc_cache_index_table();
 	slab_be->init();
 	create_kmalloc_caches();
 	slab_be->init_late();
@@ -535,7 +549,7 @@ USLAB_API void kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p)
 
 static noinline void *kmalloc_slow(size_t size, gfp_t gfp, int node)
 {
-	if (size > KMALLOC_MAX_CACHE_SIZE)
+	if (size > kmalloc_max_cache_size)
 		return kmalloc_large(size, gfp, node);
 	if (!size)
 		return ZERO_SIZE_PTR;
@@ -547,7 +561,7 @@ static __always_inline void *__do_kmalloc_node(size_t size, gfp_t gfp, int node)
 {
 	struct kmem_cache *s;
 
-	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE))
+	if (unlikely(size - 1 >= kmalloc_max_cache_size))
 		return kmalloc_slow(size, gfp, node);
 	s = kmalloc_slab(size);
 	if (unlikely(!s))
@@ -648,8 +662,9 @@ USLAB_API size_t ksize(const void *objp)
 
 USLAB_API size_t kmalloc_size_roundup(size_t size)
 {
-	if (size && size <= KMALLOC_MAX_CACHE_SIZE)
-		return kmalloc_sizes[kmalloc_index(size)];
+	uslab_init();
+	if (size && size <= kmalloc_max_cache_size)
+		return kmalloc_info[kmalloc_index(size)].size;
 	if (size > KMALLOC_MAX_SIZE)
 		return SIZE_MAX;	/* as the kernel: no kmalloc bucket serves it */
 	if (!size)

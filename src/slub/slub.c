@@ -1468,6 +1468,8 @@ static void slub_free_slab_object(struct kmem_cache *s, void *x, struct page *pa
 
 const struct slab_backend slub_backend = {
 	.name			= "slub",
+	.kmalloc_shift_low	= 3,
+	.kmalloc_shift_high	= KMALLOC_SHIFT_HIGH,
 	.init			= slub_init,
 	.init_late		= slub_init_late,
 	.create			= slub_create,
