@@ -111,6 +111,7 @@ static noinline void uslab_init_slow(void)
 	cpu_register_exit();
 	__atomic_store_n(&slab_state, FULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&init_lock);
+	slabinfo_env_apply();
 }
 
 USLAB_API void uslab_init(void)

@@ -163,6 +163,8 @@ struct kmem_cache *create_kmalloc_cache(const char *name, unsigned int size,
 void create_kmalloc_caches(void) __hidden;
 /* slab_state DOWN -> FULL: the back end's bootstrap, kmalloc, late init. */
 void kmem_cache_init_slab(void) __hidden;
+/* USLAB_SLABINFO's lines, for the caches that exist (init.c, once FULL). */
+void slabinfo_env_apply(void) __hidden;
 void slab_common_fork_prepare(void) __hidden;
 void slab_common_fork_parent(void) __hidden;
 void slab_common_fork_child(void) __hidden;
@@ -219,6 +221,12 @@ struct slab_backend {
 	/* Give empty slabs back; this thread's cached objects too. */
 	int (*shrink)(struct kmem_cache *s);
 	void (*get_slabinfo)(struct kmem_cache *s, struct slabinfo *sinfo);
+	/*
+	 * A write to /proc/slabinfo (do_tune_cpucache): 0, or -EINVAL for
+	 * values the back end refuses.  NULL: the back end has no tunables
+	 * (SLUB), and every write gives -EIO, as the kernel's SLUB.
+	 */
+	int (*tune)(struct kmem_cache *s, int limit, int batchcount, int shared);
 	/*
 	 * The slab of a PTR_SLAB pointer: whether @x is the start of an
 	 * allocated object of @slab's cache; reported in the kernel's words

@@ -163,6 +163,8 @@ struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
 
 /* ------------------------------------------------------------ creating */
 
+static void apply_slabinfo_env(const char *only);
+
 static struct kmem_cache *create_cache(const char *name, unsigned int object_size,
 				       unsigned int align, slab_flags_t flags,
 				       unsigned int useroffset, unsigned int usersize,
@@ -251,6 +253,8 @@ USLAB_API struct kmem_cache *kmem_cache_create_usercopy(const char *name,
 			 flags & ~SLAB_PANIC, useroffset, usersize, ctor, &err);
 	if (!s)
 		kfree_const(cache_name);
+	else
+		apply_slabinfo_env(s->name);
 out:
 	pthread_mutex_unlock(&slab_mutex);
 	if (!s)
@@ -826,6 +830,144 @@ USLAB_API size_t uslab_slabinfo(char *buf, size_t size)
 	}
 	pthread_mutex_unlock(&slab_mutex);
 	return seq_finish(&m);
+}
+
+/* ------------------------------------------------------ slabinfo writes */
+
+/* Parse a decimal int (optionally negative) at *@p; false if there is none. */
+static bool parse_int(const char **p, int *out)
+{
+	const char *q = *p;
+	long v = 0;
+	bool neg = false;
+
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (*q == '-') {
+		neg = true;
+		q++;
+	}
+	if (*q < '0' || *q > '9')
+		return false;
+	while (*q >= '0' && *q <= '9') {
+		v = v * 10 + (*q++ - '0');
+		if (v > INT32_MAX)
+			return false;
+	}
+	*out = (int)(neg ? -v : v);
+	*p = q;
+	return true;
+}
+
+/*
+ * parse_slabinfo_line - "<cache> <limit> <batchcount> <shared>" (the
+ * kernel's slabinfo_write format); the name is copied into @name.
+ */
+static bool parse_slabinfo_line(const char *line, char *name, size_t size,
+				int *limit, int *batchcount, int *shared)
+{
+	const char *p = line;
+	size_t n = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (*p && *p != ' ' && *p != '\t' && *p != '\n') {
+		if (n + 1 >= size)
+			return false;
+		name[n++] = *p++;
+	}
+	name[n] = '\0';
+	if (!n || !parse_int(&p, limit) || !parse_int(&p, batchcount) || !parse_int(&p, shared))
+		return false;
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	return *p == '\0';
+}
+
+static bool cache_named(const char *name)
+{
+	struct kmem_cache *s;
+
+	list_for_each_entry(s, &slab_caches, list)
+		if (!strcmp(s->name, name))
+			return true;
+	return false;
+}
+
+static int slabinfo_write_locked(const char *line)
+{
+	char name[128];
+	int limit, batchcount, shared;
+	struct kmem_cache *s;
+
+	if (!slab_be->tune)
+		return -EIO;
+	if (!line || !parse_slabinfo_line(line, name, sizeof(name), &limit, &batchcount, &shared))
+		return -EINVAL;
+	/* The kernel's checks (slabinfo_write in mm/slab.c). */
+	if (limit < 1 || batchcount < 1 || batchcount > limit || shared < 0)
+		return -EINVAL;
+	list_for_each_entry(s, &slab_caches, list)
+		if (!strcmp(s->name, name))
+			return slab_be->tune(s, limit, batchcount, shared);
+	return -EINVAL;
+}
+
+USLAB_API int uslab_slabinfo_write(const char *line)
+{
+	int ret;
+
+	uslab_init();
+	pthread_mutex_lock(&slab_mutex);
+	ret = slabinfo_write_locked(line);
+	pthread_mutex_unlock(&slab_mutex);
+	return ret;
+}
+
+/*
+ * USLAB_SLABINFO: slabinfo lines separated by ';', applied to the caches
+ * that exist at start-up and, by name, to every cache created later.
+ * Bad lines are reported once, at start-up.  Called with slab_mutex.
+ */
+static void apply_slabinfo_env(const char *only)
+{
+	const char *env = os_getenv("USLAB_SLABINFO");
+	char line[160];
+
+	if (!env || !slab_be->tune)
+		return;
+	while (*env) {
+		size_t n = 0;
+		char name[128];
+		int limit, batchcount, shared, err;
+
+		while (*env && *env != ';' && n + 1 < sizeof(line))
+			line[n++] = *env++;
+		line[n] = '\0';
+		while (*env && *env != ';')
+			env++;
+		if (*env == ';')
+			env++;
+		if (!parse_slabinfo_line(line, name, sizeof(name), &limit, &batchcount, &shared)) {
+			if (!only && n)
+				pr_warn("uslab: USLAB_SLABINFO: '%s' is not \"<cache> <limit> <batchcount> <shared>\"\n",
+					line);
+			continue;
+		}
+		if (only && strcmp(only, name))
+			continue;
+		err = slabinfo_write_locked(line);
+		/* an unknown name may be a cache made later (the shim's) */
+		if (!only && err && (err != -EINVAL || cache_named(name)))
+			pr_warn("uslab: USLAB_SLABINFO: '%s' refused (error %d)\n", line, err);
+	}
+}
+
+void slabinfo_env_apply(void)
+{
+	pthread_mutex_lock(&slab_mutex);
+	apply_slabinfo_env(NULL);
+	pthread_mutex_unlock(&slab_mutex);
 }
 
 /* --------------------------------------------------- userspace extras */

@@ -47,6 +47,17 @@ USLAB_API long uslab_validate(struct kmem_cache *s);
 USLAB_API size_t uslab_slabinfo(char *buf, size_t size);
 
 /**
+ * uslab_slabinfo_write - what writing to /proc/slabinfo does: @line is
+ * "<cache> <limit> <batchcount> <shared>" and retunes that cache's
+ * per-CPU arrays on the SLAB back end.  Returns 0, -EINVAL for a
+ * malformed line, an unknown cache, limit < 1, batchcount < 1 or >
+ * limit, or shared < 0, and -EIO on SLUB, which has no such tunables
+ * (as the kernel's).  USLAB_SLABINFO="<line>;<line>..." applies lines at
+ * start-up and to caches created later (the shim's, say).
+ */
+USLAB_API int uslab_slabinfo_write(const char *line);
+
+/**
  * uslab_buddyinfo - the /proc/buddyinfo text: one line per node,
  * "Node 0, zone   Normal" and the number of free blocks of each order
  * 0..MAX_ORDER.  snprintf's contract as uslab_slabinfo().

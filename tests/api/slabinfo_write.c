@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+/*
+ * slabinfo_write.c - uslab_slabinfo_write(), the write side of
+ * /proc/slabinfo.  On SLUB every write gives -EIO, as the kernel's SLUB;
+ * on SLAB a good line retunes the cache (and slabinfo shows it), and the
+ * kernel's checks refuse the rest with -EINVAL.
+ */
+#include <uslab/slab.h>
+#include <uslab/uslab.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../test.h"
+
+/* The "tunables <limit> <batchcount> <shared>" of @name in slabinfo. */
+static int tunables(const char *name, int *limit, int *batch, int *shared)
+{
+	static char buf[1 << 16];
+	char *line;
+
+	uslab_slabinfo(buf, sizeof(buf));
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char n[64];
+
+		if (sscanf(line, "%63s", n) == 1 && !strcmp(n, name)) {
+			char *t = strstr(line, ": tunables");
+			return t && sscanf(t, ": tunables %d %d %d", limit, batch, shared) == 3;
+		}
+	}
+	return 0;
+}
+
+int main(void)
+{
+	struct kmem_cache *s = kmem_cache_create("tune-me", 200, 0, SLAB_NO_MERGE, NULL);
+	const char *bad[] = {
+		"", "tune-me", "tune-me 10", "tune-me 10 5", "tune-me x 5 1",
+		"tune-me 10 5 1 extra", "no-such-cache 10 5 1", "tune-me 0 1 1",
+		"tune-me 10 0 1", "tune-me 10 11 1", "tune-me 10 5 -1",
+	};
+	int limit, batch, shared;
+	void *o = kmem_cache_alloc(s, GFP_KERNEL);
+
+	if (uslab_option_get("allocator") == 0) {	/* slub */
+		CHECK_EQ(uslab_slabinfo_write("tune-me 10 5 1"), -EIO);
+		CHECK_EQ(uslab_slabinfo_write("garbage"), -EIO);
+		CHECK(tunables("tune-me", &limit, &batch, &shared));
+		CHECK_EQ(limit, 0);
+		CHECK_EQ(batch, 0);
+		CHECK_EQ(shared, 0);
+	} else {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			int r = uslab_slabinfo_write(bad[i]);
+
+			if (r != -EINVAL)
+				printf("'%s' gave %d\n", bad[i], r);
+			CHECK_EQ(r, -EINVAL);
+		}
+		CHECK_EQ(uslab_slabinfo_write("tune-me 10 5 1"), 0);
+		CHECK(tunables("tune-me", &limit, &batch, &shared));
+		CHECK_EQ(limit, 10);
+		CHECK_EQ(batch, 5);
+		CHECK_EQ(shared, 1);
+		CHECK_EQ(uslab_slabinfo_write("tune-me 200 100 8\n"), 0);
+		CHECK(tunables("tune-me", &limit, &batch, &shared));
+		CHECK_EQ(limit, 200);
+	}
+	/* the cache works on */
+	kmem_cache_free(s, o);
+	for (int i = 0; i < 1000; i++) {
+		void *p = kmem_cache_alloc(s, GFP_KERNEL);
+		CHECK(p != NULL);
+		kmem_cache_free(s, p);
+	}
+	kmem_cache_destroy(s);
+	return test_done("slabinfo_write");
+}
