@@ -134,6 +134,7 @@ int main(void)
 
 	printf("uslab demo: the Linux slab allocator in userspace\n");
 	kmem_cache_init();
+	printf("back end: %s (choose with USLAB_ALLOCATOR=slub or slab)\n", uslab_allocator());
 	show("after kmem_cache_init (bootstrap done, kmalloc caches created)");
 
 	for (unsigned int order = 0; order <= MAX_ORDER; order++)

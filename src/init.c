@@ -121,6 +121,12 @@ USLAB_API void uslab_init(void)
 	uslab_init_slow();
 }
 
+USLAB_API const char *uslab_allocator(void)
+{
+	uslab_init();
+	return slab_be->name;
+}
+
 USLAB_API void kmem_cache_init(void)
 {
 	uslab_init();

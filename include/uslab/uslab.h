@@ -26,6 +26,13 @@ extern "C" {
 USLAB_API void uslab_init(void);
 
 /**
+ * uslab_allocator - the back end in force: "slub" or "slab" (chosen once,
+ * at start-up, by USLAB_ALLOCATOR; uslab_option_get("allocator") gives
+ * its index).
+ */
+USLAB_API const char *uslab_allocator(void);
+
+/**
  * uslab_validate - the kernel's validate_slab_cache(): check the slabs of
  * @s (NULL: of every cache) that the allocator can reach - the node
  * partial lists and the calling thread's cpu slabs - for freelists that
