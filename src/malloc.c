@@ -12,10 +12,22 @@
  *    the page allocator (kmalloc_large: exact page counts, not powers of
  *    two), and above 4 MiB a mapping of their own.
  *
- * 2. Alignment.  Every class above 8 is a multiple of 16 and slabs start
- *    on a page, so objects are 16-byte aligned, as glibc's are; the 8-byte
- *    class serves malloc(1..8).  Power-of-two classes are naturally
- *    aligned, which is what posix_memalign() and friends use.
+ *    The smallest class is 16, not kmalloc's 8: SLUB keeps a free
+ *    object's (hardened) free pointer mid-object, at ALIGN_DOWN(size / 2,
+ *    8), which is offset 0 in an 8-byte object, so the classic
+ *    malloc(strlen(s)) + strcpy off-by-one would overwrite a free
+ *    neighbour's free pointer: a "Freechain corrupt" report and a slab
+ *    taken out of use at a later allocation (glibc, whose smallest
+ *    chunk has 24 usable bytes, lets such programs run).  From 16 up
+ *    the pointer sits at 8 or beyond: a one-byte overflow lands in the
+ *    object's own slack or in the next object's first byte, never on a
+ *    free pointer.  The measurements behind the choice are in
+ *    docs/malloc.md.
+ *
+ * 2. Alignment.  Every class is a multiple of 16 and slabs start on a
+ *    page, so every object is 16-byte aligned, as glibc's are.
+ *    Power-of-two classes are naturally aligned, which is what
+ *    posix_memalign() and friends use.
  *
  * 3. Start-up.  The first call initialises the slab allocator
  *    (uslab_init) and then the classes.  Initialisation may re-enter
@@ -26,6 +38,12 @@
  * 4. Errors.  Failures return NULL with errno ENOMEM.  free() of a pointer
  *    the shim did not hand out, an interior pointer, or a repeated free is
  *    reported in the kernel's words and aborts (kfree's checks).
+ *
+ * 5. glibc's other names.  glibc exports its allocator a second time as
+ *    __libc_malloc, __libc_free, ... (as mimalloc's alloc-override.c
+ *    does, the shim takes those too, so a program or library that calls
+ *    them mixes freely with malloc/free), and answers mallinfo(),
+ *    mallinfo2() and malloc_stats() with uslab's figures.
  */
 #define _GNU_SOURCE
 #include "slab_fast.h"
@@ -33,8 +51,10 @@
 #include <errno.h>
 #include <string.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
+#define SHIM_MIN_CLASS 16
 #define SHIM_MAX_CLASS 16384
 
 /* class sizes, ascending; filled at init */
@@ -42,7 +62,8 @@ static unsigned int class_size[64];
 static struct kmem_cache *class_cache[64];
 static unsigned int nr_classes;
 
-/* size -> class: (size + 15) / 16 up to 1024, (size + 127) / 128 above. */
+/* size -> class: (size + 15) / 16 up to 1024, (size + 127) / 128 above.
+ * Index 0 (size 0) is never looked up: malloc(0) takes the slow path. */
 static struct kmem_cache *small_class[1024 / 16 + 1];
 static struct kmem_cache *large_class[SHIM_MAX_CLASS / 128 + 1];
 static int shim_ready;
@@ -51,8 +72,7 @@ static void build_classes(void)
 {
 	unsigned int n = 0;
 
-	class_size[n++] = 8;
-	for (unsigned int s = 16; s <= 128; s += 16)
+	for (unsigned int s = SHIM_MIN_CLASS; s <= 128; s += 16)
 		class_size[n++] = s;
 	for (unsigned int base = 128; base < SHIM_MAX_CLASS; base *= 2)
 		for (unsigned int q = 1; q <= 4; q++)
@@ -76,8 +96,7 @@ static noinline void shim_init(void)
 		unsigned int size = class_size[i];
 
 		uslab_snprintf(name, sizeof(name), "malloc-%u", size);
-		class_cache[i] = kmem_cache_create(name, size, size >= 16 ? 16 : 8,
-						   SLAB_PANIC, NULL);
+		class_cache[i] = kmem_cache_create(name, size, 16, SLAB_PANIC, NULL);
 	}
 	for (unsigned int sz = 0, i = 0; sz <= 1024; sz += 16) {
 		while (class_size[i] < (sz ? sz : 1))
@@ -89,20 +108,13 @@ static noinline void shim_init(void)
 			i++;
 		large_class[sz / 128] = class_cache[i];
 	}
-	/* malloc(1..8) may take the 8-byte class */
-	small_class[0] = class_cache[0];
 	__atomic_store_n(&shim_ready, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&lock);
 }
 
-/*
- * The class of @size (1..SHIM_MAX_CLASS).  Sizes 1..8 map to index 0 of
- * small_class only through the explicit check; 9..16 to index 1.
- */
+/* The class of @size (1..SHIM_MAX_CLASS); sizes 1..16 are index 1. */
 static __always_inline struct kmem_cache *size_class(size_t size)
 {
-	if (size <= 8)
-		return small_class[0];
 	if (size <= 1024)
 		return small_class[(size + 15) >> 4];
 	return large_class[(size + 127) >> 7];
@@ -116,7 +128,8 @@ static noinline void *shim_alloc_slow(size_t size, gfp_t gfp)
 		shim_init();
 		if (!__atomic_load_n(&shim_ready, __ATOMIC_ACQUIRE)) {
 			/* re-entered from initialisation: kmalloc is up */
-			p = kmalloc(size ? size : 1, gfp | __GFP_NOWARN);
+			p = kmalloc(size < SHIM_MIN_CLASS ? SHIM_MIN_CLASS : size,
+				    gfp | __GFP_NOWARN);
 			goto out;
 		}
 	}
@@ -222,9 +235,9 @@ static void *aligned_block(size_t align, size_t size)
 {
 	size_t need;
 
-	/* Every class from 16 up is 16-byte aligned; the 8-byte one is not. */
+	/* Every class is 16-byte aligned. */
 	if (align <= 16)
-		return malloc(align == 16 && size < 16 ? 16 : size);
+		return malloc(size);
 	need = size > align ? size : align;
 	if (need <= SHIM_MAX_CLASS) {
 		size_t pow2 = (size_t)1 << (64 - __builtin_clzl(need - 1));
@@ -324,4 +337,228 @@ SHIM_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
 SHIM_EXPORT void cfree(void *p)
 {
 	free(p);
+}
+
+/* ------------------------------------------------- glibc's second names */
+
+/*
+ * glibc exports its allocator a second time under __libc_* names (2.36:
+ * malloc, free, calloc, realloc, memalign, valloc, pvalloc, mallinfo;
+ * there is no __libc_malloc_usable_size or __libc_posix_memalign, and
+ * __libc_reallocarray is GLIBC_PRIVATE).  Some programs and libraries
+ * call them - malloc hooks, tools that wrap malloc - and a block from
+ * glibc's heap freed here (or the reverse) would be a bad free.  The
+ * aliases are the same code, so they cost nothing.
+ */
+#if defined(__has_attribute)
+#if __has_attribute(copy)
+#define SHIM_COPY(target) __attribute__((copy(target)))
+#endif
+#endif
+#ifndef SHIM_COPY
+#define SHIM_COPY(target)	/* clang: the attributes stay behind, the code is the same */
+#endif
+#define SHIM_ALIAS(name, target) \
+	SHIM_EXPORT __typeof__(target) name __attribute__((alias(#target))) SHIM_COPY(target)
+
+SHIM_ALIAS(__libc_malloc, malloc);
+SHIM_ALIAS(__libc_free, free);
+SHIM_ALIAS(__libc_calloc, calloc);
+SHIM_ALIAS(__libc_realloc, realloc);
+SHIM_ALIAS(__libc_memalign, memalign);
+SHIM_ALIAS(__libc_valloc, valloc);
+SHIM_ALIAS(__libc_pvalloc, pvalloc);
+
+/* ------------------------------------------------------------ statistics */
+
+/*
+ * What mallinfo2() and malloc_stats() report, from the page allocator's
+ * counters and the caches' slabinfo (the same figures uslab_page_stats()
+ * and uslab_slabinfo() give).  A snapshot: objects cached by other
+ * threads are counted approximately, as in slabinfo.
+ */
+struct shim_usage {
+	size_t system;		/* backed bytes in the zones: pages handed out + free dirty pages */
+	size_t in_use;		/* bytes in live objects (s->size each) and page blocks */
+	size_t free_objects;	/* free objects in slabs */
+	size_t mapped;		/* bytes in direct mappings (above 4 MiB) */
+	size_t releasable;	/* free pages still backed: what malloc_trim can give back */
+	struct uslab_page_stats ps;
+};
+
+static void shim_usage(struct shim_usage *u)
+{
+	size_t slab_pages = 0, obj_bytes = 0, free_objs = 0, blocks;
+	struct kmem_cache *s;
+
+	uslab_init();
+	memset(u, 0, sizeof(*u));
+	pthread_mutex_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slabinfo si;
+
+		slab_be->get_slabinfo(s, &si);
+		slab_pages += (size_t)si.num_slabs << si.cache_order;
+		obj_bytes += (size_t)si.active_objs * s->size;
+		free_objs += si.num_objs - si.active_objs;
+	}
+	pthread_mutex_unlock(&slab_mutex);
+	uslab_page_stats(&u->ps);
+	/* pages handed out that are not slabs: page blocks (kmalloc_large) */
+	blocks = u->ps.allocated > slab_pages ? u->ps.allocated - slab_pages : 0;
+	u->system = (u->ps.allocated + u->ps.free_dirty) * PAGE_SIZE;
+	u->in_use = blocks * PAGE_SIZE + obj_bytes;
+	if (u->in_use > u->system)	/* the two snapshots raced */
+		u->in_use = u->system;
+	u->free_objects = free_objs;
+	u->mapped = u->ps.direct_mapped * PAGE_SIZE;
+	u->releasable = u->ps.free_dirty * PAGE_SIZE;
+}
+
+/*
+ * glibc's fields, uslab's meaning: arena is the zones' backed memory,
+ * uordblks what of it is in use, fordblks the rest (free objects, slab
+ * tails, free pages not yet given back), ordblks the number of free
+ * objects, hblkhd the direct mappings, keepcost what malloc_trim(0)
+ * would give back.  uslab has no fastbins (smblks, fsmblks: 0), usmblks
+ * is 0 as in glibc, and hblks (the number of direct mappings) is not
+ * counted: 0.
+ */
+SHIM_EXPORT struct mallinfo2 mallinfo2(void)
+{
+	struct mallinfo2 mi = { 0 };
+	struct shim_usage u;
+
+	shim_usage(&u);
+	mi.arena = u.system;
+	mi.ordblks = u.free_objects;
+	mi.hblkhd = u.mapped;
+	mi.uordblks = u.in_use;
+	mi.fordblks = u.system - u.in_use;
+	mi.keepcost = u.releasable;
+	return mi;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+/* The old interface: the same figures cut to int, as glibc does. */
+SHIM_EXPORT struct mallinfo mallinfo(void)
+{
+	struct mallinfo2 m2 = mallinfo2();
+	struct mallinfo mi = {
+		.arena = (int)m2.arena,
+		.ordblks = (int)m2.ordblks,
+		.smblks = (int)m2.smblks,
+		.hblks = (int)m2.hblks,
+		.hblkhd = (int)m2.hblkhd,
+		.usmblks = (int)m2.usmblks,
+		.fsmblks = (int)m2.fsmblks,
+		.uordblks = (int)m2.uordblks,
+		.fordblks = (int)m2.fordblks,
+		.keepcost = (int)m2.keepcost,
+	};
+
+	return mi;
+}
+
+SHIM_ALIAS(__libc_mallinfo, mallinfo);
+#pragma GCC diagnostic pop
+
+/* Text for malloc_stats(), written to stderr in pieces: no stdio. */
+struct stats_out {
+	char buf[2048];
+	size_t len;
+};
+
+static void stats_flush(struct stats_out *o)
+{
+	const char *p = o->buf;
+
+	while (o->len) {
+		ssize_t w = write(STDERR_FILENO, p, o->len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		o->len -= (size_t)w;
+	}
+	o->len = 0;
+}
+
+static __attribute__((format(printf, 2, 3))) void stats_printf(struct stats_out *o,
+							       const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (sizeof(o->buf) - o->len < 256)
+		stats_flush(o);
+	va_start(ap, fmt);
+	n = uslab_vsnprintf(o->buf + o->len, sizeof(o->buf) - o->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n < sizeof(o->buf) - o->len ? (size_t)n
+							       : sizeof(o->buf) - o->len - 1;
+}
+
+/*
+ * glibc's block first (one "arena": uslab's zones), so that whatever
+ * reads malloc_stats() output finds its lines; glibc's two "max mmap"
+ * peaks are not kept, so the current direct mappings are printed in
+ * their place.  Then uslab's own: the page allocator and every cache
+ * that holds slabs.  errno is left alone.
+ */
+SHIM_EXPORT void malloc_stats(void)
+{
+	struct stats_out o = { .len = 0 };
+	struct shim_usage u;
+	struct kmem_cache *s;
+	int saved = errno;
+
+	shim_usage(&u);
+	stats_printf(&o, "Arena 0:\n");
+	stats_printf(&o, "system bytes     = %10zu\n", u.system);
+	stats_printf(&o, "in use bytes     = %10zu\n", u.in_use);
+	stats_printf(&o, "Total (incl. mmap):\n");
+	stats_printf(&o, "system bytes     = %10zu\n", u.system + u.mapped);
+	stats_printf(&o, "in use bytes     = %10zu\n", u.in_use + u.mapped);
+	stats_printf(&o, "mmap bytes       = %10zu\n", u.mapped);
+	stats_printf(&o, "uslab pages: %zu in use, %zu free (%zu of them backed), "
+		     "%zu released to the OS, %zu direct-mapped; %u arena(s), %u node(s)\n",
+		     u.ps.allocated, u.ps.free, u.ps.free_dirty, u.ps.released,
+		     u.ps.direct_mapped, u.ps.nr_arenas, u.ps.nr_nodes);
+	stats_printf(&o, "%-17s %10s %10s %6s %8s\n", "cache", "active", "objects",
+		     "size", "slabs");
+	pthread_mutex_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slabinfo si;
+
+		slab_be->get_slabinfo(s, &si);
+		if (!si.num_slabs)
+			continue;
+		stats_printf(&o, "%-17s %10lu %10lu %6u %8lu\n", s->name, si.active_objs,
+			     si.num_objs, s->size, si.num_slabs);
+	}
+	pthread_mutex_unlock(&slab_mutex);
+	stats_flush(&o);
+	errno = saved;
+}
+
+/* ---------------------------------------------------------------- start */
+
+/*
+ * USLAB_SHIM_VERBOSE=1: one line on stderr from every process that loads
+ * the shim, so that a user (and uslab-run --check) can see it is active.
+ * A constructor, so that it shows even in a program that never
+ * allocates; it does not start the allocator.
+ */
+__attribute__((constructor(103))) static void shim_announce(void)
+{
+	const char *v = os_getenv("USLAB_SHIM_VERBOSE");
+
+	if (v && *v && strcmp(v, "0"))
+		uslab_printk("uslab: malloc shim active (libuslab-malloc.so, pid %d)\n",
+			     (int)getpid());
 }

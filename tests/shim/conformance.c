@@ -7,11 +7,14 @@
  *
  * Covered: malloc, free, calloc, realloc, reallocarray, posix_memalign,
  * aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size,
- * malloc_trim, free_sized, free_aligned_sized; malloc(0), ENOMEM on
- * failure, size overflow, alignment, realloc(p, 0), a failed realloc,
- * calloc zeroing; start-up without recursion, fork safety, thread-exit
- * clean-up, malloc_trim giving memory back; and the bad frees, each of
- * which must abort with a report containing "BUG".
+ * malloc_trim, free_sized, free_aligned_sized, glibc's __libc_* names,
+ * mallinfo, mallinfo2, malloc_stats; malloc(0), ENOMEM on failure, size
+ * overflow, alignment, realloc(p, 0), a failed realloc, calloc zeroing;
+ * start-up without recursion, fork safety, thread-exit clean-up,
+ * malloc_trim giving memory back; a one-byte overflow past any block
+ * (the malloc(strlen(s)) + strcpy string table) survived without a
+ * report; and the bad frees, each of which must abort with a report
+ * containing "BUG".
  *
  * Run: LD_PRELOAD=/path/to/libuslab-malloc.so ./conformance
  */
@@ -54,6 +57,7 @@ static const size_t huge_sizes[] = {
 static long page_size;
 
 static void (*p_free_sized)(void *, size_t);
+static unsigned long (*p_uslab_error_count)(void);
 static void (*p_free_aligned_sized)(void *, size_t, size_t);
 
 /*
@@ -129,6 +133,7 @@ static int shim_in_use(void)
 	p_free_sized = (void (*)(void *, size_t))dlsym(RTLD_DEFAULT, "free_sized");
 	p_free_aligned_sized = (void (*)(void *, size_t, size_t))
 		dlsym(RTLD_DEFAULT, "free_aligned_sized");
+	p_uslab_error_count = (unsigned long (*)(void))dlsym(RTLD_DEFAULT, "uslab_error_count");
 	return ok;
 }
 
@@ -159,7 +164,7 @@ static void test_malloc_sizes(void)
 		CHECK(p[i] != NULL);
 		if (!p[i])
 			continue;
-		CHECK(aligned(p[i], n > 8 ? 16 : 8));
+		CHECK(aligned(p[i], 16));	/* glibc's alignment, even for malloc(1) */
 		CHECK(malloc_usable_size(p[i]) >= n);
 		fill(p[i], malloc_usable_size(p[i]));
 	}
@@ -569,8 +574,8 @@ static void test_memalign(void)
 
 /*
  * The shim sends a small size with an alignment of 16 or less to plain
- * malloc; malloc(1..8) may come from the 8-byte class, which is only
- * 8-aligned.  Allocate enough to see both halves of 16-byte units.
+ * malloc, so every class must be 16-aligned, the smallest included.
+ * Allocate enough to see both halves of 16-byte units.
  */
 static void test_align16_small(void)
 {
@@ -977,10 +982,11 @@ static void test_fork(void)
 	enum { T = 4, FORKS = 40 };
 	pthread_t t[T];
 	int failed = 0;
+	unsigned long long seed = test_seed("conformance: fork churn", 0);
 
 	fork_stop = 0;
 	for (int i = 0; i < T; i++)
-		pthread_create(&t[i], NULL, fork_churn, (void *)(uintptr_t)(i + 1));
+		pthread_create(&t[i], NULL, fork_churn, (void *)(uintptr_t)(seed + i + 1));
 	for (int k = 0; k < FORKS; k++) {
 		pid_t pid = fork();
 		int status;
@@ -1059,6 +1065,424 @@ static void test_thread_exit(void)
 	       TOTAL, WARMUP, warm / 1024, TOTAL, end / 1024);
 	CHECK_EQ(failed, 0);
 	CHECK(end - warm < (long)(8 * MiB));
+}
+
+/* --------------------------------------------- glibc's names, statistics */
+
+/*
+ * run_clean - @fn in a child with stderr captured: the child must exit 0
+ * (no CHECK failed in it, no crash, no abort) and write no report (no
+ * "BUG", no "corrupt"), and uslab must count no error in it.  For tests
+ * whose failure, before the fix, is a crash or a report.
+ */
+static int run_clean(void (*fn)(void), const char *what)
+{
+	int pipefd[2], status;
+	static char out[16384];
+	size_t len = 0;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return 0;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		unsigned long errors = p_uslab_error_count ? p_uslab_error_count() : 0;
+
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		signal(SIGABRT, SIG_DFL);
+		signal(SIGALRM, SIG_DFL);
+		alarm(120);
+		test_failures = 0;
+		fn();
+		if (p_uslab_error_count && p_uslab_error_count() != errors) {
+			fprintf(stderr, "%s: uslab counted %lu error(s)\n", what,
+				p_uslab_error_count() - errors);
+			test_failures++;
+		}
+		fflush(NULL);
+		_exit(test_failures ? 1 : 0);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		ssize_t n = read(pipefd[0], out + len, sizeof(out) - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(out) - 1)
+			break;
+	}
+	out[len] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		 !strstr(out, "BUG") && !strstr(out, "corrupt");
+	if (!ok)
+		fprintf(stderr, "%s: child status %#x%s; its stderr:\n%s\n", what, status,
+			WIFSIGNALED(status) ? " (killed by a signal)" : "", out);
+	return ok;
+}
+
+/*
+ * glibc's second names for its allocator: the shim must answer them too,
+ * so that a block from one family can be freed by the other.  (glibc
+ * 2.36 exports no __libc_malloc_usable_size or __libc_posix_memalign.)
+ */
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+extern struct mallinfo __libc_mallinfo(void);
+
+static int in_shim(const char *sym)
+{
+	void *f = dlsym(RTLD_DEFAULT, sym);
+	Dl_info info;
+
+	return f && dladdr(f, &info) && info.dli_fname && strstr(info.dli_fname, "uslab");
+}
+
+static void libc_names_child(void)
+{
+	static const char *const names[] = {
+		"__libc_malloc", "__libc_free", "__libc_calloc", "__libc_realloc",
+		"__libc_memalign", "__libc_valloc", "__libc_pvalloc", "__libc_mallinfo",
+	};
+	void *p, *q;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!in_shim(names[i]))
+			fprintf(stderr, "%s does not resolve to the shim\n", names[i]);
+		CHECK(in_shim(names[i]));
+	}
+	for (size_t i = 0; i < NSIZES; i++) {
+		size_t n = sizes[i];
+
+		/* __libc_malloc -> free */
+		p = __libc_malloc(n);
+		CHECK(p != NULL);
+		CHECK(malloc_usable_size(p) >= n);
+		fill(p, n);
+		/* malloc -> __libc_realloc -> __libc_free */
+		q = malloc(n);
+		fill(q, n);
+		q = __libc_realloc(q, n + 100);
+		CHECK(q && holds(q, q, 0));
+		__libc_free(q);
+		CHECK(holds(p, p, n));
+		free(p);
+		/* __libc_calloc -> realloc -> free */
+		p = __libc_calloc(1, n);
+		CHECK(p && all_zero(p, n));
+		p = realloc(p, 2 * n);
+		CHECK(p && all_zero(p, n));
+		free(p);
+	}
+	p = __libc_memalign(256, 1000);
+	CHECK(p && aligned(p, 256));
+	free(p);
+	p = memalign(64, 100);
+	__libc_free(p);
+	p = __libc_valloc(100);
+	CHECK(p && aligned(p, (size_t)page_size));
+	free(p);
+	p = __libc_pvalloc(100);
+	CHECK(p && aligned(p, (size_t)page_size) && malloc_usable_size(p) >= (size_t)page_size);
+	free(p);
+	__libc_free(NULL);
+	/* the shim's figures, not glibc's zeros */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	CHECK(__libc_mallinfo().arena > 0);
+#pragma GCC diagnostic pop
+}
+
+static void test_libc_names(void)
+{
+	CHECK(run_clean(libc_names_child, "__libc_* names"));
+}
+
+/*
+ * mallinfo2() / mallinfo(): uslab's figures.  arena = uordblks +
+ * fordblks; uordblks follows what is allocated; hblkhd the direct
+ * mappings; keepcost no more than the free part.
+ */
+static void test_mallinfo(void)
+{
+	enum { N = 2000, SZ = 1000 };
+	static void *p[N];
+	struct mallinfo2 a, b, c, d;
+
+	a = mallinfo2();
+	CHECK(a.arena > 0);
+	CHECK(a.uordblks > 0);
+	CHECK(a.uordblks <= a.arena);
+	CHECK_EQ(a.arena, a.uordblks + a.fordblks);
+	CHECK(a.keepcost <= a.fordblks);
+	for (int i = 0; i < N; i++) {
+		p[i] = malloc(SZ);
+		memset(p[i], 1, SZ);
+	}
+	b = mallinfo2();
+	if (b.uordblks < a.uordblks + (size_t)N * SZ)
+		fprintf(stderr, "mallinfo2: uordblks %zu -> %zu after %d x %d bytes\n",
+			a.uordblks, b.uordblks, N, SZ);
+	CHECK(b.uordblks >= a.uordblks + (size_t)N * SZ);
+	CHECK(b.arena >= b.uordblks);
+	CHECK_EQ(b.arena, b.uordblks + b.fordblks);
+
+	void *big = malloc(9 * MiB);
+	memset(big, 1, 9 * MiB);
+	c = mallinfo2();
+	CHECK(c.hblkhd >= b.hblkhd + 9 * MiB);
+	free(big);
+	for (int i = 0; i < N; i++)
+		free(p[i]);
+	/*
+	 * Objects a thread keeps in its cpu slabs count as in use, as in
+	 * slabinfo; malloc_trim(0) hands this thread's back.
+	 */
+	malloc_trim(0);
+	d = mallinfo2();
+	CHECK(d.hblkhd + 9 * MiB <= c.hblkhd);
+	if (d.uordblks + (size_t)N * SZ > b.uordblks)
+		fprintf(stderr, "mallinfo2: uordblks %zu -> %zu after freeing %d x %d bytes\n",
+			b.uordblks, d.uordblks, N, SZ);
+	CHECK(d.uordblks + (size_t)N * SZ <= b.uordblks);
+	CHECK_EQ(d.arena, d.uordblks + d.fordblks);
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	struct mallinfo m = mallinfo();
+#pragma GCC diagnostic pop
+	struct mallinfo2 m2 = mallinfo2();
+	CHECK(m.arena > 0);
+	CHECK(m.uordblks > 0);
+	/* the same figures, cut to int (nothing else runs: they agree closely) */
+	CHECK((size_t)m.arena <= m2.arena + 4 * MiB && m2.arena <= (size_t)m.arena + 4 * MiB);
+}
+
+/* The number after "label" in malloc_stats() text, or -1. */
+static long stats_value(const char *text, const char *label)
+{
+	const char *s = strstr(text, label);
+
+	if (!s || !(s = strchr(s, '=')))
+		return -1;
+	return strtol(s + 1, NULL, 10);
+}
+
+/* malloc_stats(): glibc's lines on stderr, with uslab's figures. */
+static void test_malloc_stats(void)
+{
+	enum { N = 4000, SZ = 1000 };
+	static void *p[N];
+	static char text[65536];
+	char path[] = "/tmp/uslab-malloc-stats.XXXXXX";
+	int fd = mkstemp(path), saved;
+	ssize_t len;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	unlink(path);
+	for (int i = 0; i < N; i++) {
+		p[i] = malloc(SZ);
+		memset(p[i], 1, SZ);
+	}
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	errno = 12345;
+	malloc_stats();
+	CHECK_EQ(errno, 12345);
+	dup2(saved, 2);
+	close(saved);
+	len = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	for (int i = 0; i < N; i++)
+		free(p[i]);
+	CHECK(len > 0);
+	if (len <= 0)
+		return;
+	text[len] = '\0';
+
+	long sys = stats_value(text, "system bytes"), used = stats_value(text, "in use bytes");
+	const char *total = strstr(text, "Total (incl. mmap):");
+	if (used < (long)N * SZ)
+		fprintf(stderr, "malloc_stats printed:\n%s\n", text);
+	CHECK(strncmp(text, "Arena 0:\n", 9) == 0);
+	CHECK(total != NULL);
+	CHECK(used >= (long)N * SZ);
+	CHECK(sys >= used);
+	if (total) {
+		CHECK(stats_value(total, "system bytes") >= sys);
+		CHECK(stats_value(total, "in use bytes") >= used);
+	}
+	/* the caches: malloc(1000) is the 1024-byte class, with N objects in use */
+	int found = 0;
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		char name[64];
+		long active, objects, size, slabs;
+
+		if (sscanf(line, "%63s %ld %ld %ld %ld", name, &active, &objects, &size, &slabs) == 5 &&
+		    size == 1024 && active >= N && objects >= active && slabs > 0)
+			found = 1;
+	}
+	if (!found)
+		fprintf(stderr, "malloc_stats: no 1024-byte cache with %d objects in:\n%s\n", N, text);
+	CHECK(found);
+	CHECK(text[len - 1] == '\n');
+}
+
+/* --------------------------------------------------------- off by one */
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One byte written past malloc(n), n = 1..64, must not corrupt a free
+ * neighbour: it lands in the block's own slack, or in the first byte of
+ * the next block, where a free block keeps nothing (SLUB's free pointer
+ * sits mid-object in every class the shim uses).  K blocks of n bytes,
+ * every other one (in address order) freed, one byte written past each
+ * survivor whose right neighbour is a freed block of ours (or that has
+ * slack), then as many blocks allocated again: the allocator must hand
+ * out distinct blocks and report nothing.  With an 8-byte class the byte
+ * lands on the neighbour's free pointer.
+ */
+static void off_by_one_child(void)
+{
+	enum { K = 1024 };
+	static void *p[K], *q[K];
+
+	for (size_t n = 1; n <= 64; n++) {
+		for (int i = 0; i < K; i++)
+			p[i] = malloc(n);
+		qsort(p, K, sizeof(p[0]), cmp_addr);
+		size_t us = malloc_usable_size(p[0]);
+
+		for (int i = 1; i < K; i += 2)
+			free(p[i]);
+		for (int i = 0; i + 1 < K; i += 2) {
+			unsigned char *c = p[i];
+
+			/* only into our own freed neighbour, or our own slack */
+			if (n < us || (uintptr_t)p[i + 1] == (uintptr_t)c + us)
+				c[n] = 0xa5;
+		}
+		for (int i = 0; i < K / 2; i++) {
+			q[i] = malloc(n);
+			CHECK(q[i] != NULL);
+			if (q[i])
+				memset(q[i], 0x5a, n);
+		}
+		/* distinct from each other and from the survivors */
+		int dup = 0;
+		for (int i = 0; i < K / 2; i++)
+			p[2 * i + 1] = q[i];
+		qsort(p, K, sizeof(p[0]), cmp_addr);
+		for (int i = 1; i < K; i++)
+			dup += p[i] == p[i - 1];
+		if (dup)
+			fprintf(stderr, "off by one past malloc(%zu): %d block(s) handed out twice\n",
+				n, dup);
+		CHECK_EQ(dup, 0);
+		for (int i = 0; i < K; i++)
+			free(p[i]);
+	}
+}
+
+static void test_off_by_one(void)
+{
+	CHECK(run_clean(off_by_one_child, "one byte past malloc(1..64)"));
+}
+
+/*
+ * The off-by-one string table: strings of 0..64 characters stored with
+ * malloc(strlen(s)) and strcpy (the terminator one byte past the block),
+ * replaced with realloc(p, strlen(s)) and strcpy, freed and stored again,
+ * at random.  The program is wrong, but the allocator must survive it as
+ * glibc's does: no crash, no report, no block handed out twice, and each
+ * string intact but for its first byte (a left neighbour of exactly a
+ * class size writes its terminator there).
+ */
+#define TABLE 4096
+
+static void string_of(char *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (char)('a' + (seed + i * 7) % 26);
+	buf[len] = '\0';
+}
+
+static void string_table_child(void)
+{
+	static char *table[TABLE];
+	static size_t lens[TABLE];
+	static unsigned seeds[TABLE];
+	static void *sorted[TABLE];
+	char s[80];
+	uint64_t rng = 12345;
+	int bad = 0, overlap = 0;
+
+	for (long op = 0; op < 400000; op++) {
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		unsigned r = (unsigned)(rng >> 33);
+		int i = (int)(r % TABLE);
+		size_t len = (r >> 12) % 65;
+		unsigned seed = r >> 5;
+
+		string_of(s, len, seed);
+		if (!table[i]) {
+			table[i] = malloc(strlen(s));		/* one short */
+			CHECK(table[i] != NULL);
+			strcpy(table[i], s);
+		} else if ((r >> 20) % 3 == 0) {
+			free(table[i]);
+			table[i] = NULL;
+			continue;
+		} else {
+			table[i] = realloc(table[i], strlen(s) ? strlen(s) : 1);
+			CHECK(table[i] != NULL);
+			strcpy(table[i], s);
+		}
+		lens[i] = len;
+		seeds[i] = seed;
+	}
+	int n = 0;
+	for (int i = 0; i < TABLE; i++) {
+		if (!table[i])
+			continue;
+		string_of(s, lens[i], seeds[i]);
+		if (lens[i] > 1 && memcmp(table[i] + 1, s + 1, lens[i] - 1))
+			bad++;
+		sorted[n++] = table[i];
+	}
+	qsort(sorted, (size_t)n, sizeof(sorted[0]), cmp_addr);
+	for (int i = 1; i < n; i++)
+		overlap += (uintptr_t)sorted[i] <
+			   (uintptr_t)sorted[i - 1] + (malloc_usable_size(sorted[i - 1]) ?: 1);
+	if (bad || overlap)
+		fprintf(stderr, "string table: %d strings damaged, %d blocks overlap\n", bad, overlap);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(overlap, 0);
+	for (int i = 0; i < TABLE; i++)
+		free(table[i]);
+}
+
+static void test_string_table(void)
+{
+	CHECK(run_clean(string_table_child, "off-by-one string table"));
 }
 
 /* ----------------------------------------------------------- bad frees */
@@ -1243,6 +1667,11 @@ static const struct test tests[] = {
 	{ "startup", test_startup },
 	{ "fork", test_fork },
 	{ "thread_exit", test_thread_exit },
+	{ "libc_names", test_libc_names },
+	{ "mallinfo", test_mallinfo },
+	{ "malloc_stats", test_malloc_stats },
+	{ "off_by_one", test_off_by_one },
+	{ "string_table", test_string_table },
 	{ "bad_frees", test_bad_frees },
 };
 

@@ -5,13 +5,15 @@
  * freed.  A plain C program run with LD_PRELOAD=libuslab-malloc.so.
  *
  * Worker threads share an exchange table of slots.  A worker allocates a
- * block (malloc, calloc, realloc, posix_memalign, aligned_alloc, ...; from
- * the 8-byte class up to direct mappings), stamps it with its size and a
+ * block (malloc, calloc, realloc, posix_memalign, aligned_alloc, glibc's
+ * __libc_malloc and __libc_calloc, ...; from small classes up to direct
+ * mappings), stamps it with its size and a
  * seed-derived pattern, and swaps it into a random slot; whatever it took
  * out (most often another thread's block) it verifies and frees.  It also
  * keeps a private batch that it grows by realloc, checking the content
  * survives.  Workers retire after a number of operations and new ones
  * take their place, so blocks of exited threads are freed by live ones.
+ * Some frees are __libc_free: the two families must mix freely.
  *
  * Usage: shim_stress [seconds] [threads]     (default 4 s, 8 threads)
  */
@@ -27,6 +29,11 @@
 #define SLOTS		4096
 #define WORKER_OPS	4000		/* a worker retires after this many */
 #define MAGIC		0x5348494d53545253ull	/* "SHIMSTRS" */
+
+/* glibc's second names for its allocator, which the shim takes too */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void __libc_free(void *);
 
 struct hdr {
 	uint64_t magic;
@@ -177,9 +184,17 @@ static void *new_block(uint64_t *s)
 	uint64_t seed = rnd(s);
 	void *p = NULL;
 
-	switch (rnd(s) % 8) {
+	switch (rnd(s) % 10) {
 	case 0: case 1: case 2:
 		p = malloc(size);
+		break;
+	case 8:
+		p = __libc_malloc(size);
+		break;
+	case 9:
+		p = __libc_calloc(size, 1);
+		if (p && !zero_from(p, 0, size))
+			fail(p, "__libc_calloc memory not zero", 0);
 		break;
 	case 3:
 		p = calloc(1, size);
@@ -198,7 +213,7 @@ static void *new_block(uint64_t *s)
 		align = (size_t)1 << (rnd(s) % 13);		/* 1 .. 4096 */
 		p = aligned_alloc(align, size);
 		break;
-	default:
+	case 7:
 		align = (size_t)1 << (4 + rnd(s) % 6);		/* 16 .. 512 */
 		p = memalign(align, size);
 		break;
@@ -269,7 +284,10 @@ static void *worker(void *arg)
 			if (old) {
 				verify(old);
 				st.cross++;
-				free(old);
+				if ((r >> 48) % 4)
+					free(old);
+				else
+					__libc_free(old);
 			}
 		}
 		st.ops++;
@@ -332,7 +350,7 @@ int main(int argc, char **argv)
 	t = calloc((size_t)nthreads, sizeof(*t));
 	long rss0 = rss_bytes();
 	double end = now_s() + seconds, t0 = now_s();
-	unsigned long seed = 1;
+	unsigned long seed = test_seed("shim_stress", 1);
 
 	for (int i = 0; i < nthreads; i++)
 		pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)seed++);
