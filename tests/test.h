@@ -3,7 +3,8 @@
  * test.h - the few helpers every uslab test shares.  CHECK() records a
  * failure and goes on; test_done() prints the tally and gives the exit
  * status.  expect_death() runs a function in a child and checks that it
- * aborted with a report containing a given text.
+ * aborted with a report containing a given text.  test_seed() gives a
+ * randomised test its seed; test_skip() reports a test that cannot run.
  */
 #ifndef USLAB_TEST_H
 #define USLAB_TEST_H
@@ -42,6 +43,55 @@ static inline int test_done(const char *name)
 {
 	printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);
 	return test_failures ? 1 : 0;
+}
+
+/*
+ * Randomised tests run on a fixed seed, so that a failure repeats; a
+ * different one is asked for with USLAB_TEST_SEED=N (decimal or 0x hex).
+ * test_seed_value() is the seed in force; test_seed() also prints it as
+ * "<name>: seed N", which is how a failing run tells its seed.
+ */
+#define TEST_SEED_ENV "USLAB_TEST_SEED"
+
+static inline unsigned long long test_seed_value(unsigned long long fixed)
+{
+	const char *s = getenv(TEST_SEED_ENV);
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s)
+		return fixed;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || *s == '-') {
+		fprintf(stderr, "%s=%s is not a seed (a number, decimal or 0x hex)\n",
+			TEST_SEED_ENV, s);
+		exit(2);
+	}
+	return v;
+}
+
+static inline unsigned long long test_seed(const char *name, unsigned long long fixed)
+{
+	unsigned long long seed = test_seed_value(fixed);
+
+	printf("%s: seed %llu (repeat with %s=%llu)\n", name, seed, TEST_SEED_ENV, seed);
+	fflush(stdout);
+	return seed;
+}
+
+/*
+ * test_skip - nothing of what this program tests can run here: say why
+ * and exit 77, which ctest reports as "Not Run (Skipped)" (the tests'
+ * SKIP_RETURN_CODE), not as a pass.
+ */
+#define TEST_SKIP_CODE 77
+
+__attribute__((noreturn)) static inline void test_skip(const char *name, const char *why)
+{
+	printf("%s: SKIPPED: %s\n", name, why);
+	fflush(stdout);
+	exit(TEST_SKIP_CODE);
 }
 
 /* Resident set size of this process in bytes, from /proc/self/statm. */
