@@ -8,6 +8,24 @@
  * committing makes a range read-write, and the kernel backs it on first
  * touch; releasing (MADV_DONTNEED) drops the backing but keeps the range
  * committed, so it reads as zeroes when next touched.
+ *
+ * Overcommit: nothing here uses MAP_NORESERVE.  Data mappings (os_map)
+ * are plain private anonymous mappings, as glibc's, so the system's
+ * vm.overcommit_memory policy decides whether they exist: the default
+ * heuristic refuses absurd sizes, "always" (1) accepts them, "never" (2)
+ * charges them against the commit limit.  Reservations are PROT_NONE,
+ * which the kernel does not charge; committing a range (mprotect to
+ * read-write) charges it then, and is refused then if the policy says no.
+ * (mprotect of a MAP_NORESERVE mapping charges nothing in modes 0 and 1,
+ * so a reservation made with it would hide every committed arena page
+ * from the commit accounting.)
+ *
+ * Alignment: a reservation aligned to more than a page is placed with a
+ * hint, not by over-mapping and trimming, so that it needs no more
+ * address space than it covers: under RLIMIT_AS (ulimit -v) a 1 GiB
+ * arena costs 1 GiB, not 2.  MAP_FIXED_NOREPLACE makes the hint an exact
+ * request that fails on an occupied range (a kernel before 4.17 ignores
+ * the flag and may place the mapping elsewhere, which is checked).
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -24,15 +42,87 @@
 
 extern char **environ;
 
-void *os_reserve(size_t size, size_t align)
-{
-	size_t span = size + align;
-	char *p = mmap(NULL, span, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE	0x100000
+#endif
 
+#define MAP_ANON_PRIVATE	(MAP_PRIVATE | MAP_ANONYMOUS)
+
+/* How many aligned hints to try before over-mapping and trimming. */
+#define HINT_TRIES		16
+
+/*
+ * map_exact - a PROT_NONE mapping of [@addr, @addr + @size) or nothing:
+ * 0, -EEXIST if something is mapped there, or the mmap error.
+ */
+static int map_exact(uintptr_t addr, size_t size)
+{
+	int saved = errno, err;
+	void *p = mmap((void *)addr, size, PROT_NONE,
+		       MAP_ANON_PRIVATE | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED) {
+		/* An expected miss: errno stays as malloc's caller left it. */
+		err = errno;
+		errno = saved;
+		return -err;
+	}
+	if ((uintptr_t)p != addr) {	/* a kernel that took it as a hint */
+		munmap(p, size);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/*
+ * map_aligned - reserve @size bytes (PROT_NONE) at an address a with
+ * a + @skew aligned to @align, preferring one where [a, a + @room) is
+ * free, so that the caller can later grow the reservation in place up to
+ * @room (os_reserve_at).
+ *
+ * A probe mapping of @size shows where the kernel has room: the top of
+ * the highest gap that fits, as mappings are placed top-down.  The first
+ * candidate is the highest aligned address whose @room still ends below
+ * the probe's end; then the ones an @align below it.  The kernel's own
+ * later mappings go to the top of that gap, above the candidate's @room,
+ * and fill downwards, away from a reservation growing upwards.  Only if
+ * every candidate is taken is the old way tried, @size + @align bytes
+ * trimmed to fit; and not at all when the kernel said ENOMEM, which an
+ * address-space limit (or the overcommit policy) would say again.
+ */
+static void *map_aligned(size_t size, size_t align, size_t skew, size_t room)
+{
+	uintptr_t probe, top, c;
+	size_t span;
+	char *p;
+	int err = 0;
+
+	p = mmap(NULL, size, PROT_NONE, MAP_ANON_PRIVATE, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	uintptr_t start = ALIGN((uintptr_t)p, align);
+	probe = (uintptr_t)p;
+	if (IS_ALIGNED(probe + skew, align) && room <= size)
+		return p;
+	munmap(p, size);
+
+	top = probe + size;
+	if (top >= room + align) {
+		c = ALIGN_DOWN(top - room + skew, align) - skew;
+		for (int i = 0; i < HINT_TRIES && c >= align; i++, c -= align) {
+			err = map_exact(c, size);
+			if (!err)
+				return (void *)c;
+			if (err == -ENOMEM)
+				return NULL;
+		}
+	}
+
+	if (__builtin_add_overflow(size, align, &span))
+		return NULL;
+	p = mmap(NULL, span, PROT_NONE, MAP_ANON_PRIVATE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uintptr_t start = ALIGN((uintptr_t)p + skew, align) - skew;
 	size_t head = start - (uintptr_t)p;
 	size_t tail = span - head - size;
 
@@ -41,6 +131,26 @@ void *os_reserve(size_t size, size_t align)
 	if (tail)
 		munmap((char *)start + size, tail);
 	return (void *)start;
+}
+
+/*
+ * os_reserve - @size bytes of address space aligned to @align, PROT_NONE.
+ * When @size is less than @align, the rest of the aligned slot is left
+ * free if the address space allows, for os_reserve_at() to grow into.
+ */
+void *os_reserve(size_t size, size_t align)
+{
+	return map_aligned(size, align, 0, align > size ? align : size);
+}
+
+/*
+ * os_reserve_at - reserve exactly [@addr, @addr + @size), next to a
+ * reservation of ours, say; 0, or -EEXIST if any of it is mapped, or
+ * -ENOMEM if the address-space limit refuses it.
+ */
+int os_reserve_at(void *addr, size_t size)
+{
+	return map_exact((uintptr_t)addr, size);
 }
 
 int os_commit(void *addr, size_t size)
@@ -58,12 +168,35 @@ void os_release(void *addr, size_t size)
 	madvise(addr, size, MADV_DONTNEED);
 }
 
+/*
+ * os_map - @size bytes of read-write memory, backed on first touch.  The
+ * overcommit policy decides whether it exists (see the top of the file).
+ */
 void *os_map(size_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_ANON_PRIVATE, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * os_map_aligned - os_map() of @size bytes at an address a with a + @skew
+ * aligned to @align (a page or more), without mapping more than @size on
+ * the way if the address space has room.  Reserved first, then committed:
+ * the commit is where the overcommit policy has its say.
+ */
+void *os_map_aligned(size_t size, size_t align, size_t skew)
+{
+	void *p;
+
+	if (align <= PAGE_SIZE)
+		return os_map(size);
+	p = map_aligned(size, align, skew, size);
+	if (p && os_commit(p, size)) {
+		munmap(p, size);
+		p = NULL;
+	}
+	return p;
 }
 
 long os_page_size(void)

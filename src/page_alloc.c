@@ -16,6 +16,12 @@
  *    time from the arena's "fresh" mark, so untouched address space never
  *    costs a page of metadata.  Carving commits the block; the struct page
  *    array is committed with the arena and backed as it is written.
+ *    When the address space will not hold 1 GiB more (ulimit -v), an
+ *    arena reserves only its struct page array and one block of its slot
+ *    and grows in place, a block at a time, as it is carved: address space
+ *    is then taken as memory is used, as brk would, and a second arena
+ *    (another 16 MiB of metadata) is made only when the slot is full or
+ *    something else was mapped in its way.
  *
  * 3. Giving memory back.  Free blocks are either clean (known not to be
  *    backed: fresh, or released with madvise) or dirty.  zone->nr_dirty
@@ -32,7 +38,8 @@
  * 4. Direct mappings.  Requests above MAX_ORDER (kmalloc_large of more
  *    than 4 MiB) get a mapping of their own, with a header page before the
  *    data and a hash table of live mappings so that a free can tell ours
- *    from a foreign pointer without touching the pointer.
+ *    from a foreign pointer without touching the pointer.  They count
+ *    against page_limit_mb as carved blocks do, header page included.
  *
  * 5. Locking.  zone->lock (a spinlock) guards the lists and counters and is
  *    never held across a system call.  zone->grow_lock (a mutex) serialises
@@ -85,6 +92,7 @@ struct zone {
 	unsigned long nr_alloc;		/* pages handed out */
 	unsigned long managed;		/* pages carved from arenas */
 	unsigned long released;		/* pages ever released with madvise */
+	unsigned long reserved;		/* pages of address space reserved in arenas */
 	unsigned int nr_arenas;
 	struct arena *arenas;		/* newest first; the first may be fresh */
 	pthread_mutex_t grow_lock;
@@ -103,8 +111,39 @@ static inline unsigned long retain_target(void)
 	return retain_pages - retain_pages / 4;
 }
 static unsigned long limit_pages;	/* 0: no limit but the OS's */
-static unsigned long total_managed;
+/*
+ * What page_limit_mb caps: pages carved from arenas (never given back to
+ * the OS's address space, only released) plus pages in direct mappings.
+ * Zones grow under their own grow_lock and direct mappings under none, so
+ * it is charged with a compare-and-swap, before the memory is mapped.
+ */
+static unsigned long charged_pages;
 static unsigned int nr_cpus;
+
+static bool limit_charge(unsigned long nr)
+{
+	unsigned long old = __atomic_load_n(&charged_pages, __ATOMIC_RELAXED), new;
+
+	do {
+		if (__builtin_add_overflow(old, nr, &new) ||
+		    (limit_pages && new > limit_pages))
+			return false;
+	} while (!__atomic_compare_exchange_n(&charged_pages, &old, new, true,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return true;
+}
+
+static void limit_uncharge(unsigned long nr)
+{
+	__atomic_sub_fetch(&charged_pages, nr, __ATOMIC_RELAXED);
+}
+
+/* Whether @nr more pages would pass page_limit_mb now (racy: for checks). */
+static bool limit_allows(unsigned long nr)
+{
+	return !limit_pages ||
+	       __atomic_load_n(&charged_pages, __ATOMIC_RELAXED) + nr <= limit_pages;
+}
 
 /* ----------------------------------------------------------- reports */
 
@@ -226,29 +265,53 @@ static struct page *__rmqueue(struct zone *z, unsigned int order, bool *clean)
 
 /* ------------------------------------------------------------- arenas */
 
+/* Bytes of struct page array that describe pages [0, @end) of an arena. */
+static inline size_t meta_bytes(unsigned long end)
+{
+	return end * sizeof(struct page);
+}
+
+/*
+ * arena_create - reserve a new arena: its whole 1 GiB slot if the address
+ * space allows, else (an address-space limit) only the struct page array
+ * and one MAX_ORDER block, for carve_fresh() to grow in place.  The caller
+ * links it into the zone.
+ */
 static struct arena *arena_create(struct zone *z)
 {
+	unsigned long end = ARENA_PAGES;
+	size_t meta;
 	void *base;
 
-	if (limit_pages && total_managed + MAX_ORDER_NR_PAGES > limit_pages)
+	if (!limit_allows(MAX_ORDER_NR_PAGES))
 		return NULL;
 	base = os_reserve(ARENA_SIZE, ARENA_SIZE);
-	if (!base)
-		return NULL;
+	if (!base) {
+		end = ARENA_MIN_PAGES;
+		base = os_reserve(end << PAGE_SHIFT, ARENA_SIZE);
+		if (!base)
+			return NULL;
+	}
 	if ((uintptr_t)base >> ARENA_SHIFT >= NR_ARENA_SLOTS) {
-		os_unmap(base, ARENA_SIZE);
+		os_unmap(base, end << PAGE_SHIFT);
 		pr_err("uslab: arena at %p is above the %d-bit address space it can map\n",
 		       base, VA_BITS);
 		return NULL;
 	}
 	/*
-	 * The whole struct page array is committed now: pages of it that are
-	 * only read map the zero page, so any address in the arena has a
-	 * readable struct page (all zero: "not a slab, not allocated") and a
-	 * free of an address never carved is reported, not a fault.
+	 * The whole struct page array is mapped: pages of it that are only
+	 * read map the zero page, so any address in the slot has a readable
+	 * struct page (all zero: "not a slab, not allocated") and a free of
+	 * an address never carved, or beyond the reserved end, is reported,
+	 * not a fault.  The part that describes reserved pages is committed
+	 * read-write; the rest is read-only until the arena grows over it,
+	 * so that it costs no commit charge and a stray write faults.
 	 */
-	if (os_commit(base, ARENA_META_PAGES << PAGE_SHIFT)) {
-		os_unmap(base, ARENA_SIZE);
+	meta = meta_bytes(end);
+	if (os_commit(base, meta) ||
+	    (meta < meta_bytes(ARENA_PAGES) &&
+	     os_protect_readonly((char *)base + meta, meta_bytes(ARENA_PAGES) - meta))) {
+		os_unmap(base, end << PAGE_SHIFT);
 		return NULL;
 	}
 
@@ -257,14 +320,41 @@ static struct arena *arena_create(struct zone *z)
 	a->base = (uintptr_t)base;
 	a->node = (unsigned int)z->node;
 	a->fresh = ARENA_META_PAGES;
+	a->end = end;
 	a->next = z->arenas;
 	__atomic_store_n(&arena_map[a->base >> ARENA_SHIFT], 1, __ATOMIC_RELEASE);
 	return a;
 }
 
 /*
+ * arena_extend - grow a partly reserved arena in place by one MAX_ORDER
+ * block, and its read-write struct pages with it.  Fails if the address
+ * space limit refuses, or if something else was mapped there meanwhile.
+ * Called with grow_lock.
+ */
+static bool arena_extend(struct zone *z, struct arena *a)
+{
+	unsigned long end = a->end, new_end = end + MAX_ORDER_NR_PAGES;
+	char *data = (char *)(a->base + (end << PAGE_SHIFT));
+
+	if (new_end > ARENA_PAGES ||
+	    os_reserve_at(data, MAX_ORDER_NR_PAGES << PAGE_SHIFT))
+		return false;
+	if (os_commit((char *)a->base + meta_bytes(end), meta_bytes(new_end) - meta_bytes(end))) {
+		os_unmap(data, MAX_ORDER_NR_PAGES << PAGE_SHIFT);
+		return false;
+	}
+	__atomic_store_n(&a->end, new_end, __ATOMIC_RELEASE);
+	spin_lock(&z->lock);
+	z->reserved += MAX_ORDER_NR_PAGES;
+	spin_unlock(&z->lock);
+	return true;
+}
+
+/*
  * carve_fresh - commit the next MAX_ORDER block of the newest arena (and
- * its struct pages) and put it on the free list.  Called with grow_lock.
+ * its struct pages), growing the arena in place first if it is only
+ * partly reserved, and put it on the free list.  Called with grow_lock.
  */
 static bool carve_fresh(struct zone *z, struct arena *a)
 {
@@ -274,15 +364,17 @@ static bool carve_fresh(struct zone *z, struct arena *a)
 
 	if (idx >= ARENA_PAGES)
 		return false;
-	if (limit_pages && total_managed + MAX_ORDER_NR_PAGES > limit_pages)
+	if (!limit_charge(MAX_ORDER_NR_PAGES))
 		return false;
-	if (os_commit(data, MAX_ORDER_NR_PAGES << PAGE_SHIFT))
+	if ((idx >= a->end && !arena_extend(z, a)) ||
+	    os_commit(data, MAX_ORDER_NR_PAGES << PAGE_SHIFT)) {
+		limit_uncharge(MAX_ORDER_NR_PAGES);
 		return false;
+	}
 	a->fresh = idx + MAX_ORDER_NR_PAGES;
 
 	spin_lock(&z->lock);
 	z->managed += MAX_ORDER_NR_PAGES;
-	total_managed += MAX_ORDER_NR_PAGES;
 	set_buddy(z, map + idx, MAX_ORDER, true);
 	spin_unlock(&z->lock);
 	return true;
@@ -334,6 +426,7 @@ static noinline bool zone_grow(struct zone *z, gfp_t gfp, unsigned int order)
 			spin_lock(&z->lock);
 			z->arenas = a;
 			z->nr_arenas++;
+			z->reserved += a->end;
 			spin_unlock(&z->lock);
 			ok = carve_fresh(z, a);
 		}
@@ -429,6 +522,22 @@ void page_alloc_init(void)
 	nr_node_ids = (int)uslab_opt(OPT_NUMA_NODES);
 	retain_pages = (unsigned long)uslab_opt(OPT_PAGE_RETAIN_MB) << (20 - PAGE_SHIFT);
 	limit_pages = (unsigned long)uslab_opt(OPT_PAGE_LIMIT_MB) << (20 - PAGE_SHIFT);
+	/*
+	 * Below a MAX_ORDER block per node no block can ever be carved, and
+	 * the slab bootstrap, which needs slabs on every node, could only
+	 * panic.  Such a limit is raised to that minimum (not dropped: a
+	 * program that asked for a few MiB wants a tight cap, and gets the
+	 * tightest one the allocator can start in).
+	 */
+	if (limit_pages && limit_pages < (unsigned long)nr_node_ids * MAX_ORDER_NR_PAGES) {
+		unsigned long min_mb = ((unsigned long)nr_node_ids * MAX_ORDER_NR_PAGES) >> (20 - PAGE_SHIFT);
+
+		pr_warn("uslab: page_limit_mb=%ld is below the %lu MiB the page allocator needs to start "
+			"(a %lu MiB block per node, %d node(s)); using %lu MiB\n",
+			uslab_opt(OPT_PAGE_LIMIT_MB), min_mb,
+			(MAX_ORDER_NR_PAGES << PAGE_SHIFT) >> 20, nr_node_ids, min_mb);
+		limit_pages = (unsigned long)nr_node_ids * MAX_ORDER_NR_PAGES;
+	}
 	for (int nid = 0; nid < nr_node_ids; nid++) {
 		struct zone *z = &zones[nid];
 
@@ -587,7 +696,7 @@ static bool free_pages_check(const void *addr, struct page *page, unsigned int o
 {
 	char why[128];
 
-	if (!addr_in_arena(addr)) {
+	if (!addr_in_arena(addr) || !arena_reserved(addr)) {
 		bad_page(addr, NULL, "address outside every uslab arena");
 		return false;
 	}
@@ -739,11 +848,9 @@ static noinline __cold void warn_alloc(gfp_t gfp, unsigned int order, const char
 /* Why an allocation of @order failed, as well as can be told afterwards. */
 static const char *alloc_fail_reason(gfp_t gfp, unsigned int order, char *buf, size_t size)
 {
-	unsigned long managed = __atomic_load_n(&total_managed, __ATOMIC_RELAXED);
-
 	if (order > MAX_ORDER)
 		uslab_snprintf(buf, size, "order %u is above MAX_ORDER (%d)", order, MAX_ORDER);
-	else if (limit_pages && managed + MAX_ORDER_NR_PAGES > limit_pages)
+	else if (!limit_allows(MAX_ORDER_NR_PAGES))
 		uslab_snprintf(buf, size, "page_limit_mb (%lu MiB) reached and no free block "
 			       "of order %u or more", limit_pages >> (20 - PAGE_SHIFT), order);
 	else if (!(gfp & (__GFP_DIRECT_RECLAIM | __GFP_NOFAIL)))
@@ -805,7 +912,8 @@ USLAB_API void __free_pages(struct page *page, unsigned int order)
 	/* A struct page pointer is as untrusted as an address: check it first. */
 	if (!addr_in_arena(page) || page_index(page) >= ARENA_META_PAGES ||
 	    ((uintptr_t)page & (sizeof(struct page) - 1)) ||
-	    page_index(__page_address(page)) < ARENA_META_PAGES) {
+	    page_index(__page_address(page)) < ARENA_META_PAGES ||
+	    !arena_reserved(__page_address(page))) {
 		bad_page(page, NULL, "not a struct page of a uslab arena");
 		return;
 	}
@@ -832,7 +940,7 @@ USLAB_API void free_pages(unsigned long addr, unsigned int order)
 
 	if (!addr)
 		return;
-	if (!addr_in_arena((void *)addr)) {
+	if (!addr_in_arena((void *)addr) || !arena_reserved((void *)addr)) {
 		bad_page((void *)addr, NULL, "address outside every uslab arena");
 		return;
 	}
@@ -852,7 +960,7 @@ USLAB_API void *page_address(const struct page *page)
 
 USLAB_API struct page *virt_to_page(const void *addr)
 {
-	return addr_in_arena(addr) ? __virt_to_page(addr) : NULL;
+	return addr_in_arena(addr) && arena_reserved(addr) ? __virt_to_page(addr) : NULL;
 }
 
 size_t page_alloc_trim(void)
@@ -898,7 +1006,7 @@ USLAB_API void uslab_page_stats(struct uslab_page_stats *st)
 		struct zone *z = &zones[nid];
 
 		spin_lock(&z->lock);
-		st->reserved += (size_t)z->nr_arenas * ARENA_PAGES;
+		st->reserved += z->reserved;
 		st->managed += z->managed;
 		st->free += z->nr_free;
 		st->free_dirty += z->nr_dirty;
@@ -970,33 +1078,29 @@ static inline unsigned int large_hash(const void *p)
 void *large_map(size_t size, size_t align)
 {
 	size_t data = ALIGN(size, PAGE_SIZE), span;
-	char *map, *start;
+	char *keep, *start;
 
 	if (size == 0 || data < size)
 		return NULL;
-	if (__builtin_add_overflow(data, align, &span) ||
-	    __builtin_add_overflow(span, PAGE_SIZE, &span))
+	if (__builtin_add_overflow(data, PAGE_SIZE, &span))
 		return NULL;
-	map = os_map(span);
-	if (!map)
+	page_alloc_init();
+	if (!limit_charge(span >> PAGE_SHIFT))
 		return NULL;
-	start = (char *)ALIGN((uintptr_t)map + PAGE_SIZE, align);
-	/* Trim what the alignment did not use, keeping the header page. */
-	char *keep = start - PAGE_SIZE;
-	size_t head = (size_t)(keep - map);
-	size_t tail = span - head - PAGE_SIZE - data;
-
-	if (head)
-		os_unmap(map, head);
-	if (tail)
-		os_unmap(start + data, tail);
+	/* The header page first, the data aligned just above it. */
+	keep = os_map_aligned(span, align, PAGE_SIZE);
+	if (!keep) {
+		limit_uncharge(span >> PAGE_SHIFT);
+		return NULL;
+	}
+	start = keep + PAGE_SIZE;
 
 	struct large_hdr *h = (struct large_hdr *)keep;
 	unsigned int b = large_hash(start);
 
 	h->magic = LARGE_MAGIC;
 	h->map = keep;
-	h->map_size = PAGE_SIZE + data;
+	h->map_size = span;
 	h->size = data;
 	pthread_mutex_lock(&large_lock);
 	freed_maps_forget(start);
@@ -1034,8 +1138,11 @@ bool large_unmap(const void *p)
 	pthread_mutex_unlock(&large_lock);
 	if (!h)
 		return false;
-	__atomic_sub_fetch(&large_pages, h->map_size >> PAGE_SHIFT, __ATOMIC_RELAXED);
-	os_unmap(h->map, h->map_size);
+	size_t map_size = h->map_size;	/* h lives in the mapping */
+
+	__atomic_sub_fetch(&large_pages, map_size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+	os_unmap(h->map, map_size);
+	limit_uncharge(map_size >> PAGE_SHIFT);
 	return true;
 }
 
@@ -1072,7 +1179,8 @@ enum ptr_kind classify_ptr(const void *p, struct ptr_info *info)
 	info->why = NULL;
 	if (ZERO_OR_NULL_PTR(p))
 		return PTR_NULL;
-	if (!addr_in_arena(p)) {
+	/* The unreserved tail of a slot may hold anyone's mapping, ours too. */
+	if (!addr_in_arena(p) || !arena_reserved(p)) {
 		info->size = large_size(p);
 		if (info->size)
 			return PTR_MAPPING;

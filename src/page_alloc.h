@@ -15,6 +15,15 @@
  * never used as pages; the arena header lives there.  A byte per possible
  * arena (arena_map, indexed by addr >> 30) answers "is this ours?" with
  * one load.
+ *
+ * An arena always owns its whole 1 GiB slot in arena_map and always has
+ * its whole struct page array mapped, but under an address-space limit
+ * only the first part of the slot may be reserved (arena->end), grown in
+ * place as the zone needs it.  The fast paths need not know: the struct
+ * page of any address in the slot is readable (the part beyond the
+ * reserved end reads as zeroes: not a slab, not allocated), so they fall
+ * to the slow paths, which ask arena_reserved() before calling an address
+ * ours.
  */
 #ifndef USLAB_PAGE_ALLOC_H
 #define USLAB_PAGE_ALLOC_H
@@ -76,10 +85,13 @@ struct arena {
 	uintptr_t base;
 	unsigned int node;
 	unsigned long fresh;		/* first page index not yet given to the buddy lists */
+	unsigned long end;		/* first page index not reserved (ARENA_PAGES: all) */
 	struct arena *next;
 };
 
 #define ARENA_META_PAGES	(ARENA_PAGES * sizeof(struct page) / PAGE_SIZE)
+/* The least an arena reserves: its struct page array and one MAX_ORDER block. */
+#define ARENA_MIN_PAGES		(ARENA_META_PAGES + MAX_ORDER_NR_PAGES)
 
 extern unsigned char arena_map[NR_ARENA_SLOTS] __hidden;
 
@@ -174,6 +186,27 @@ enum ptr_kind classify_ptr(const void *p, struct ptr_info *info) __hidden;
  */
 void report_bad_ptr(const char *who, const void *p, enum ptr_kind kind,
 		    const struct ptr_info *info) __hidden;
+
+/*
+ * arena_reserved - for an address in a slot arena_map claims: whether it
+ * lies in the reserved part of that arena (always, for a full one).  An
+ * address in the unreserved tail is not ours: it may even belong to a
+ * mapping of someone else's, or to a direct mapping of ours.  For the
+ * slow paths; the fast paths never need it.
+ */
+static inline bool arena_reserved(const void *p)
+{
+	const struct arena *a = (const struct arena *)((uintptr_t)p & ~(ARENA_SIZE - 1));
+
+	return page_index(p) < __atomic_load_n(&a->end, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * os.c's placement of aligned mappings, which only the page allocator
+ * uses (declared here rather than with the rest of os.c in internal.h).
+ */
+int os_reserve_at(void *addr, size_t size) __hidden;
+void *os_map_aligned(size_t size, size_t align, size_t skew) __hidden;
 
 /* Direct mappings, for blocks above MAX_ORDER. */
 void *large_map(size_t size, size_t align) __hidden;

@@ -219,7 +219,7 @@ static void many_live(void)
 	enum { N = 20000 };
 	static unsigned char *p[N];
 	static size_t sz[N];
-	unsigned int seed = 12345;
+	unsigned int seed = (unsigned int)test_seed("kmalloc_api", 12345);
 
 	for (int i = 0; i < N; i++) {
 		seed = seed * 1103515245 + 12345;

@@ -243,8 +243,7 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	seed = argc > 1 ? strtoull(argv[1], NULL, 0)
-			: (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
+	seed = argc > 1 ? strtoull(argv[1], NULL, 0) : test_seed_value(1);
 	printf("page_alloc_threads: seed %" PRIu64 " (rerun with: %s %" PRIu64 ")\n",
 	       seed, argv[0], seed);
 	/* release memory to the OS often, while the other threads allocate */

@@ -220,8 +220,7 @@ int main(int argc, char **argv)
 	uint64_t seed;
 	int x = 0;
 
-	seed = argc > 1 ? strtoull(argv[1], NULL, 0) : (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^
-							 (uint64_t)time(NULL);
+	seed = argc > 1 ? strtoull(argv[1], NULL, 0) : test_seed_value(1);
 	rng_state = seed;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	hang_guard(30, "page_alloc_model");
