@@ -5,6 +5,12 @@
 #   make                      configure build/ (RelWithDebInfo) and build it
 #   make test                 ctest in build/, then the same suite built with
 #                             AddressSanitizer + UBSan in build-asan/
+#   make check                build, then only the quick tests (ctest -L quick,
+#                             about half a minute)
+#   make test-clang           the suite built with clang and -Werror in
+#                             build-clang/ (shim.real_programs left to make test)
+#   make deps                 install the Debian packages shim.real_programs
+#                             runs (apt-get, as root); the tests never install
 #   make demo                 build, then run build/demo/uslab-demo
 #   make install [PREFIX=/usr/local]
 #   make bench [BENCH_QUICK=1]
@@ -12,17 +18,19 @@
 
 BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
+CLANG_DIR ?= build-clang
 PREFIX    ?= /usr/local
 JOBS      ?= 2
 CMAKE     ?= cmake
 CTEST     ?= ctest
+CLANG     ?= clang
 
 MAKEFLAGS += --no-print-directory
 
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all build test test-asan demo install bench clean
+.PHONY: all build test test-asan check test-clang deps demo install bench clean
 
 all: build
 
@@ -45,6 +53,22 @@ test-asan:
 	@echo "== ctest: $(ASAN_DIR) (AddressSanitizer + UBSan)"
 	$(ASAN_ENV) $(CTEST) --test-dir $(ASAN_DIR) --output-on-failure
 
+check: build
+	@echo "== ctest: $(BUILD_DIR), quick tests only"
+	$(CTEST) --test-dir $(BUILD_DIR) --output-on-failure -L quick
+
+# clang with warnings as errors.  shim.real_programs (minutes, the same
+# programs as in make test) is left out.
+test-clang:
+	$(CMAKE) -S . -B $(CLANG_DIR) -DCMAKE_C_COMPILER=$(CLANG) \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSLAB_WERROR=ON
+	$(CMAKE) --build $(CLANG_DIR) -j$(JOBS)
+	@echo "== ctest: $(CLANG_DIR) (clang, -Werror)"
+	$(CTEST) --test-dir $(CLANG_DIR) --output-on-failure -E '^shim\.real_programs$$'
+
+deps:
+	bash tests/shim/install-deps.sh
+
 demo: build
 	./$(BUILD_DIR)/demo/uslab-demo
 
@@ -55,4 +79,4 @@ bench:
 	BENCH_QUICK=$(BENCH_QUICK) bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(CLANG_DIR)

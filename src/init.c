@@ -84,10 +84,14 @@ static const struct slab_backend *choose_backend(void)
 {
 	static const struct slab_backend *const backends[SLAB_BACKEND__COUNT] = {
 		[SLAB_BACKEND_SLUB] = &slub_backend,
+		[SLAB_BACKEND_SLAB] = &slab_backend_slab,
 	};
 	long id = uslab_opt(OPT_ALLOCATOR);
 
-	return backends[id >= 0 && id < SLAB_BACKEND__COUNT ? id : SLAB_BACKEND_SLUB];
+	if (id < 0 || id >= SLAB_BACKEND__COUNT)
+		id = SLAB_BACKEND_SLUB;
+	slab_be_id = (unsigned char)id;
+	return backends[id];
 }
 
 static noinline void uslab_init_slow(void)

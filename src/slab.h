@@ -247,9 +247,12 @@ struct slab_backend {
 	void (*flush_area)(char *area);
 };
 
-enum slab_backend_id { SLAB_BACKEND_SLUB, SLAB_BACKEND__COUNT };
+enum slab_backend_id { SLAB_BACKEND_SLUB, SLAB_BACKEND_SLAB, SLAB_BACKEND__COUNT };
 
 extern const struct slab_backend slub_backend __hidden;
+extern const struct slab_backend slab_backend_slab __hidden;
 extern const struct slab_backend *slab_be __hidden;
+/* enum slab_backend_id of slab_be, one byte for the fast paths' dispatch */
+extern unsigned char slab_be_id __hidden;
 
 #endif /* USLAB_SLAB_INTERNAL_H */

@@ -40,6 +40,7 @@
 
 enum slab_state slab_state;
 const struct slab_backend *slab_be = &slub_backend;
+unsigned char slab_be_id = SLAB_BACKEND_SLUB;
 pthread_mutex_t slab_mutex = PTHREAD_MUTEX_INITIALIZER;
 struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
 struct kmem_cache *kmem_cache;
@@ -506,6 +507,19 @@ void *kvmalloc_huge(size_t size, gfp_t gfp)
 }
 
 /* ------------------------------------------- kmem_cache_alloc and free */
+
+/* SLAB's fast paths behind the dispatch (slab_fast.h). */
+#include "slab/slab_fast.h"
+
+void *slab_alloc_slab_entry(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	return slab_alloc_node_slab(s, gfp, node);
+}
+
+void slab_free_slab_entry(struct kmem_cache *s, void *x, struct page *page)
+{
+	slab_free_slab(s, x, page);
+}
 
 USLAB_API void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {

@@ -9,10 +9,15 @@
 #include <stdint.h>
 #include "../test.h"
 
-/* The class the kernel's kmalloc uses for a size (1..8192). */
+/*
+ * The class the kernel's kmalloc uses for a size (1..8192): SLUB's
+ * smallest is kmalloc-8, SLAB's kmalloc-32.
+ */
 static size_t kernel_class(size_t size)
 {
-	if (size <= 8) return 8;
+	size_t smallest = uslab_option_get("allocator") == 1 ? 32 : 8;
+
+	if (size <= smallest) return smallest;
 	if (size <= 16) return 16;
 	if (size <= 32) return 32;
 	if (size <= 64) return 64;
@@ -143,7 +148,7 @@ static void realloc_semantics(void)
 	q = krealloc(p, 0, GFP_KERNEL);		/* frees, as the kernel */
 	CHECK(q == ZERO_SIZE_PTR);
 	p = krealloc(NULL, 10, GFP_KERNEL);
-	CHECK(p != NULL && ksize(p) == 16);
+	CHECK(p != NULL && ksize(p) == kernel_class(10));
 	kfree(p);
 	int *arr = krealloc_array(NULL, SIZE_MAX / 4, 8, GFP_KERNEL);
 	CHECK(arr == NULL);

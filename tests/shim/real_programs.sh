@@ -22,8 +22,14 @@
 # with a message by every process that initialises the shim), so a
 # program that silently ran on another malloc cannot pass.
 #
-# Prints "ok <name>", "FAIL <name>" or "skip <name>: <why>" per program;
-# exits non-zero if any failed.  Usage: real_programs.sh <libuslab-malloc.so>
+# It installs nothing.  What a missing program needs is reported with the
+# command that installs it (install-deps.sh --check; `make deps` runs
+# install-deps.sh to do it).
+#
+# Prints "== <name>: ..." as each program starts, then "ok <name>",
+# "FAIL <name>" or "skip <name>: <why>".  Exit status: 1 if any program
+# failed; else 77 (ctest: SKIPPED) if any was skipped, after running the
+# others; else 0.  Usage: real_programs.sh <libuslab-malloc.so>
 set -u
 set -o pipefail
 
@@ -35,8 +41,9 @@ shim=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 per_run_timeout=${USLAB_REAL_TIMEOUT:-90}	# a hang guard, per run
 
-# Install what is missing (root only; prints what it could not install).
-bash "$here/install-deps.sh"
+# What is missing, said up front; installing it is `make deps`' business.
+deps_report=$(bash "$here/install-deps.sh" --check 2>&1)
+deps_missing=$?
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/uslab-real.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -47,6 +54,11 @@ PY=/usr/bin/python3
 failures=0
 skips=0
 t_start=$SECONDS
+
+echo "real programs on $shim"
+if [ "$deps_missing" -ne 0 ]; then
+	printf '%s\n' "$deps_report" | sed 's/^/   /'
+fi
 
 # ------------------------------------------------------------ plumbing
 
@@ -82,6 +94,7 @@ shim_noise='uslab|BUG:|Kernel panic|cannot be preloaded|Bad page state|Invalid o
 # allocator messages.
 compare() {
 	local name=$1 fn=$2 d="$tmp/$1" rc_sys rc_shim t0=$SECONDS
+	echo "== $name: on the system allocator, then with the shim (up to ${per_run_timeout} s each)"
 	mkdir -p "$d/sys" "$d/shim"
 	(set -e; cd "$d/sys"; RUN="timeout -k 5 $per_run_timeout"; "$fn") \
 		>"$d/sys.out" 2>"$d/sys.err" </dev/null
@@ -495,4 +508,15 @@ fi
 # ------------------------------------------------------------- the end
 
 echo "real programs: $failures failed, $skips skipped, $((SECONDS - t_start)) s"
-[ $failures -eq 0 ]
+if [ $failures -ne 0 ]; then
+	exit 1
+fi
+if [ $skips -ne 0 ]; then
+	# Not a pass: part of the test did not run.  Say what would make it run.
+	echo "SKIPPED: $skips program(s) could not be tested here."
+	if [ "$deps_missing" -ne 0 ]; then
+		printf '%s\n' "$deps_report"
+	fi
+	exit 77
+fi
+exit 0

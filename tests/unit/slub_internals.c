@@ -215,6 +215,8 @@ static void local_frees(void)
 
 int main(void)
 {
+	/* SLUB's internals, whatever USLAB_ALLOCATOR says */
+	CHECK_EQ(uslab_option_set("allocator", 0), 0);
 	bootstrap();
 	kmalloc_table();
 	orders();

@@ -1,0 +1,2075 @@
+// SPDX-License-Identifier: MIT
+/*
+ * slab.c - SLAB: the queued slab allocator (after Linux mm/slab.c, 5.10-6.7).
+ *
+ * 1. Slabs.  A slab is 2^gfporder pages from the buddy allocator, cut into
+ *    num objects of s->size bytes starting at s_mem, which is the page
+ *    address plus this slab's colour (colour_next of its node, times
+ *    colour_off: successive slabs of a node start their objects on
+ *    different cache lines).  Which objects are free is kept in the
+ *    slab's freelist array, num indices (freelist_idx_t), of which the
+ *    entries from slab->active on name the free objects.  The array lives
+ *    in one of three places, chosen at creation in the kernel's order
+ *    (__kmem_cache_create): inside a free object (OBJFREELIST_SLAB, the
+ *    object that is handed out last; no array while the slab is full),
+ *    kmalloc'd apart (OFF_SLAB, when that saves space), or at the end of
+ *    the slab (on-slab).  With freelist randomisation (on by default, the
+ *    kernel's CONFIG_SLAB_FREELIST_RANDOM) a new slab's array is filled
+ *    from the cache's pre-shuffled sequence at a random start.
+ *
+ * 2. Lists.  Each node of a cache has three lists under n->list_lock:
+ *    slabs_partial, slabs_full, slabs_free, with the counts slabinfo
+ *    reads; free_objects counts free objects in slabs, not in arrays.
+ *    Empty slabs beyond free_limit free objects go back to the page
+ *    allocator at once; the others wait for the reaper.
+ *
+ * 3. Arrays.  Objects reach a thread through its array cache, a LIFO of
+ *    free objects that is the cache's 64-byte cpu slot (slab_def.h): the
+ *    fast paths pop and push it without a lock.  An empty array is
+ *    refilled with batchcount objects (cache_alloc_refill) from the
+ *    node's shared array, else from partial then free slabs, else from a
+ *    new slab; a full array gives its oldest batchcount objects to the
+ *    shared array, or back to their slabs (cache_flusharray, free_block).
+ *    An object of another node freed here goes to this node's alien cache
+ *    for that node, and from there in batches to that node's shared array
+ *    or slabs (only with more than one node, as the kernel's
+ *    use_alien_caches).
+ *
+ * 4. Locking order.
+ *      slab_mutex            (slab_common: cache list, create, destroy, tune)
+ *        threads_lock        (cpu.c)
+ *          n->list_lock      (one cache's node)
+ *            zone locks      (page_alloc.c)
+ *    An alien array's own lock is never held with a list_lock: its
+ *    objects are copied out under it and freed after.  Slabs are freed
+ *    and allocated, and off-slab freelists kmalloc'd and kfree'd, with
+ *    no list_lock held.  free_block() takes the list_lock of each
+ *    object's own node, one at a time, so a thread that moved between
+ *    nodes can never file an object under the wrong lock.
+ *
+ * 5. Threads.  The kernel's IPIs and per-CPU timers become the owner's
+ *    own slow path: a slot records the tuning generation (gen) it was
+ *    sized for, and a slow path that sees the cache's generation move on
+ *    flushes and resizes the array first (tuning, shrink).  Destroy flushes
+ *    every thread's slot directly (nobody may use a cache being
+ *    destroyed); thread exit and fork flush a vanished thread's slots
+ *    (flush_area).  cache_reap runs from slow paths: every REAPTIMEOUT_AC
+ *    a thread drains a fifth of the untouched arrays it owns, and every
+ *    REAPTIMEOUT_NODE a node's shared array, its alien caches and some of
+ *    its free slabs are reaped as well.  No thread is started.
+ *
+ * 6. Checks, on in every build: the free marker (slab_fast.h) catches a
+ *    double free on every free from any thread and a free object written
+ *    after it was freed on every allocation; a free of an address that is
+ *    not an object start, into the wrong cache, or that is no slab object
+ *    at all is reported in the kernel's words (docs/checks.md).
+ */
+#define _GNU_SOURCE
+#include "slab_fast.h"
+#include "../debug.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* ---------------------------------------------------------- constants */
+
+#define BOOT_CPUCACHE_ENTRIES	1
+#define BATCHREFILL_LIMIT	16
+#define REAPTIMEOUT_AC		(2ull * 1000000000ull)	/* a thread's arrays: every 2 s */
+#define REAPTIMEOUT_NODE	(4ull * 1000000000ull)	/* a node's lists: every 4 s */
+/* Slow paths between two looks at the clock for the reaper. */
+#define REAP_CLOCK_EVERY	16
+/* The kernel's SLAB_MAX_ORDER_HI (machines with more than 32 MB). */
+#define SLAB_MAX_ORDER_DEFAULT	1
+/* Tunables beyond these could not be allocated: refused, not clamped. */
+#define SLAB_LIMIT_MAX		(1u << 16)
+#define SLAB_SHARED_ENTRIES_MAX	(1u << 19)
+#define ALIEN_LIMIT		12
+/* The kernel's init lists: CACHE_CACHE for kmem_cache, SIZE_NODE for the node cache. */
+#define NUM_INIT_LISTS		(2 * MAX_NUMNODES)
+#define CACHE_CACHE		0
+#define SIZE_NODE		MAX_NUMNODES
+
+/*
+ * Build switch for CONFIG_SLAB_FREELIST_RANDOM.  Wanted as an option
+ * (OPT_SLAB_FREELIST_RANDOM, default 1); until options.c has it, on.
+ */
+#ifdef USLAB_HAVE_OPT_SLAB_FREELIST_RANDOM
+#define slab_freelist_random() (uslab_opt(OPT_SLAB_FREELIST_RANDOM) != 0)
+#else
+static const bool config_slab_freelist_random = true;
+#define slab_freelist_random() config_slab_freelist_random
+#endif
+
+static unsigned int slab_max_order = SLAB_MAX_ORDER_DEFAULT;
+static bool use_alien_caches = true;
+static struct slab_node init_kmem_cache_node[NUM_INIT_LISTS];
+
+/*
+ * Per-thread state of the slow paths: sl_direct > 0 makes them bypass the
+ * array caches (while a slot is being sized, and while a thread's slots
+ * are flushed), sl_reaping guards the reaper against itself.
+ */
+static __thread int sl_direct __attribute__((tls_model("initial-exec")));
+static __thread int sl_reaping __attribute__((tls_model("initial-exec")));
+static __thread unsigned int sl_reap_tick __attribute__((tls_model("initial-exec")));
+static __thread uint64_t sl_next_reap __attribute__((tls_model("initial-exec")));
+static __thread uint64_t sl_rng __attribute__((tls_model("initial-exec")));
+
+static inline struct slab_node *get_node(const struct kmem_cache *s, int node)
+{
+	return slab_cache_be(s)->node[node];
+}
+
+static unsigned int nr_cpus_node(void)
+{
+	unsigned int n = os_nr_cpus() / (unsigned int)nr_node_ids;
+
+	return n ? n : 1;
+}
+
+/* xorshift64*: shuffle start positions, not secrets. */
+static uint64_t sl_random(void)
+{
+	uint64_t x = sl_rng;
+
+	if (unlikely(!x))
+		x = os_random() | 1;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	sl_rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* ------------------------------------------------------------- reports */
+
+static void print_slab(const struct kmem_cache *s, const struct slab_slab *slab)
+{
+	if (!slab)
+		return;
+	pr_err("Slab %p objects=%u active=%u s_mem=%p freelist=%p flags=%#lx\n",
+	       __page_address(sl_slab_page(slab)), slab_cache_be(s)->num, slab->active,
+	       slab->s_mem, slab->freelist, slab->__page_flags);
+}
+
+/* slab_bug - a BUG-class report about @slab: banner, slab, @fmt, trace. */
+static __cold __attribute__((format(printf, 4, 5)))
+void slab_bug(struct kmem_cache *s, struct slab_slab *slab, const char *title, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	slab_report_banner(s ? s->name : "slab", title);
+	print_slab(s, slab);
+	va_start(ap, fmt);
+	uslab_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	pr_err("%s\n\n", line);
+	dump_stack();
+	uslab_bug_end(title);
+}
+
+static __cold void object_err(struct kmem_cache *s, struct slab_slab *slab, const void *objp,
+			      const char *reason)
+{
+	uintptr_t off = slab ? (uintptr_t)objp - (uintptr_t)slab->s_mem : 0;
+
+	slab_report_banner(s->name, reason);
+	print_slab(s, slab);
+	pr_err("Object %p @offset=%lu\n\n", objp, (unsigned long)off);
+	dump_stack();
+	uslab_bug_end(reason);
+}
+
+/*
+ * corrupt_object - a free object whose marker is not what its state says
+ * (written after it was freed, or freed twice at the same instant): as
+ * the kernel's slab_debug, not fatal; the object is dropped, counted as
+ * in use, and never handed out again.
+ */
+static __cold void corrupt_object(struct kmem_cache *s, const void *objp, const char *where)
+{
+	slab_report_banner(s->name, "Slab corruption");
+	pr_err("Object %p %s: its free marker was overwritten (written after it was freed, or freed twice at once)\n",
+	       objp, where);
+	pr_err("FIX %s: the object is dropped and not handed out again\n\n", s->name);
+	dump_stack();
+	uslab_count_error();
+}
+
+/* ---------------------------------------------------- objects and indices */
+
+static inline struct slab_slab *virt_to_slab(const void *objp)
+{
+	return sl_page_slab(virt_to_head_page(objp));
+}
+
+static inline void *index_to_obj(const struct kmem_cache *s, const struct slab_slab *slab,
+				 unsigned int idx)
+{
+	return (char *)slab->s_mem + (size_t)s->size * idx;
+}
+
+static inline unsigned int obj_to_index(const struct kmem_cache *s, const struct slab_slab *slab,
+					const void *objp)
+{
+	return sl_obj_index(s, (uintptr_t)objp - (uintptr_t)slab->s_mem);
+}
+
+static inline freelist_idx_t get_free_obj(const struct slab_slab *slab, unsigned int idx)
+{
+	return ((freelist_idx_t *)slab->freelist)[idx];
+}
+
+static inline void set_free_obj(struct slab_slab *slab, unsigned int idx, freelist_idx_t val)
+{
+	((freelist_idx_t *)slab->freelist)[idx] = val;
+}
+
+static inline void mark_in_slab(const struct kmem_cache *s, void *objp)
+{
+	uintptr_t *w = sl_marker_word(s, objp);
+
+	*w = sl_marker(s, (uintptr_t)w) ^ 1;
+}
+
+static inline bool object_in_slab(const struct kmem_cache *s, const void *objp)
+{
+	uintptr_t *w = sl_marker_word(s, objp);
+
+	return *w == (sl_marker(s, (uintptr_t)w) ^ 1);
+}
+
+/*
+ * slab_get_obj - take the next free object of @slab (under its list_lock),
+ * in the array state (sl_mark_free): it goes to an array, or the caller
+ * clears the marker.  NULL if the object's marker says it was not free on
+ * the slab (reported; the object stays counted as in use).
+ */
+static void *slab_get_obj(struct kmem_cache *s, struct slab_slab *slab)
+{
+	void *objp = index_to_obj(s, slab, get_free_obj(slab, slab->active));
+
+	slab->active++;
+	if (unlikely(!object_in_slab(s, objp))) {
+		corrupt_object(s, objp, "on its slab's freelist");
+		return NULL;
+	}
+	sl_mark_free(s, objp);
+	return objp;
+}
+
+static void slab_put_obj(struct kmem_cache *s, struct slab_slab *slab, void *objp)
+{
+	unsigned int objnr = obj_to_index(s, slab, objp);
+
+	slab->active--;
+	if (!slab->freelist)		/* OBJFREELIST: the first object freed into a full slab */
+		slab->freelist = objp;
+	set_free_obj(slab, slab->active, (freelist_idx_t)objnr);
+	mark_in_slab(s, objp);
+}
+
+/* ------------------------------------------------- slabs from the buddy */
+
+static void kmem_freepages(struct slab_slab *slab)
+{
+	struct page *page = sl_slab_page(slab);
+	unsigned int order = slab->__page_order;
+
+	for (unsigned long i = 1; i < (1UL << order); i++) {
+		page[i].flags = 0;
+		page[i].slab_cache = NULL;
+	}
+	slab->freelist = NULL;
+	slab->s_mem = NULL;
+	slab->active = 0;
+	slab->span = 0;
+	page->slab_cache = NULL;
+	page->flags = PG_head;
+	__free_pages_ok(page, order);
+}
+
+static void slab_destroy(struct kmem_cache *s, struct slab_slab *slab)
+{
+	void *freelist = slab->freelist;
+
+	kmem_freepages(slab);
+	if (OFF_SLAB(s))
+		kfree(freelist);
+}
+
+/* Free the slabs on @list (taken off their node's lists, no lock held). */
+static void slabs_destroy(struct kmem_cache *s, struct list_head *list)
+{
+	struct slab_slab *slab, *n;
+
+	list_for_each_entry_safe(slab, n, list, slab_list) {
+		list_del(&slab->slab_list);
+		slab_destroy(s, slab);
+	}
+}
+
+/*
+ * shuffle_freelist - fill a new slab's freelist array in a random order:
+ * the cache's pre-shuffled sequence from a random start (early in boot,
+ * before the sequence exists, a Fisher-Yates shuffle in place).  For
+ * OBJFREELIST the first index drawn names the object that holds the
+ * array; it goes last, so it is handed out last.
+ */
+static bool shuffle_freelist(struct kmem_cache *s, struct slab_slab *slab)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	unsigned int count = be->num, pos = 0, objfreelist = 0;
+	const unsigned int *seq = be->random_seq;
+
+	if (!slab_freelist_random() || count < 2)
+		return false;
+	if (seq)
+		pos = (unsigned int)(sl_random() % count);
+	if (OBJFREELIST_SLAB(s)) {
+		objfreelist = seq ? seq[pos] : count - 1;
+		if (seq)
+			pos = pos + 1 == be->num ? 0 : pos + 1;
+		slab->freelist = index_to_obj(s, slab, objfreelist);
+		count--;
+	}
+	if (!seq) {
+		for (unsigned int i = 0; i < count; i++)
+			set_free_obj(slab, i, (freelist_idx_t)i);
+		for (unsigned int i = count - 1; i > 0; i--) {
+			unsigned int j = (unsigned int)(sl_random() % (i + 1));
+			freelist_idx_t t = get_free_obj(slab, i);
+
+			set_free_obj(slab, i, get_free_obj(slab, j));
+			set_free_obj(slab, j, t);
+		}
+	} else {
+		for (unsigned int i = 0; i < count; i++) {
+			set_free_obj(slab, i, (freelist_idx_t)seq[pos]);
+			pos = pos + 1 == be->num ? 0 : pos + 1;
+		}
+	}
+	if (OBJFREELIST_SLAB(s))
+		set_free_obj(slab, be->num - 1, (freelist_idx_t)objfreelist);
+	return true;
+}
+
+/* cache_init_objs - constructors, free markers, and the freelist array. */
+static void cache_init_objs(struct kmem_cache *s, struct slab_slab *slab)
+{
+	unsigned int num = slab_cache_be(s)->num;
+	bool shuffled;
+
+	for (unsigned int i = 0; i < num; i++) {
+		void *objp = index_to_obj(s, slab, i);
+
+		if (s->ctor)
+			s->ctor(objp);
+		mark_in_slab(s, objp);
+	}
+	shuffled = shuffle_freelist(s, slab);
+	if (!shuffled) {
+		if (OBJFREELIST_SLAB(s))
+			slab->freelist = index_to_obj(s, slab, num - 1);
+		for (unsigned int i = 0; i < num; i++)
+			set_free_obj(slab, i, (freelist_idx_t)i);
+	}
+}
+
+/*
+ * cache_grow_begin - a new slab on @nodeid, not yet on any list (the
+ * caller may take objects from it first); cache_grow_end files it.  The
+ * colour comes from the slab's node: each new slab of a node starts its
+ * objects colour_off bytes further on, round the cache's colours.
+ */
+static struct slab_slab *cache_grow_begin(struct kmem_cache *s, gfp_t gfp, int nodeid)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	struct slab_node *n;
+	struct slab_slab *slab;
+	struct page *page;
+	unsigned int colour = 0;
+	void *freelist = NULL;
+	char *addr;
+
+	page = __alloc_pages(nodeid, gfp & ~__GFP_ZERO, be->gfporder, NULL);
+	if (unlikely(!page))
+		return NULL;
+	slab = sl_page_slab(page);
+	n = get_node(s, sl_slab_nid(slab));
+	if (be->colour)
+		colour = __atomic_fetch_add(&n->colour_next, 1, __ATOMIC_RELAXED) % be->colour;
+	addr = __page_address(page);
+	if (OFF_SLAB(s)) {
+		freelist = kmalloc_node(be->freelist_size, (gfp & ~__GFP_ZERO) | __GFP_NOWARN,
+					sl_slab_nid(slab));
+		if (!freelist) {
+			page->flags = PG_head;
+			__free_pages_ok(page, be->gfporder);
+			return NULL;
+		}
+	} else if (!OBJFREELIST_SLAB(s)) {
+		freelist = addr + (PAGE_SIZE << be->gfporder) - be->freelist_size;
+	}
+	/*
+	 * Every page says "slab" and names the cache, so that kfree() finds
+	 * the cache from any page; the rest goes through compound_head().
+	 */
+	for (unsigned long i = 1; i < (1UL << be->gfporder); i++) {
+		page[i].flags = PG_tail | PG_slab;
+		page[i].head_page = page;
+		page[i].slab_cache = s;
+	}
+	slab->__page_flags = PG_head | PG_slab;
+	slab->slab_cache = s;
+	slab->freelist = freelist;
+	slab->s_mem = addr + (size_t)colour * be->colour_off;
+	slab->active = 0;
+	slab->span = be->num * s->size;
+	INIT_LIST_HEAD(&slab->slab_list);
+	cache_init_objs(s, slab);
+	return slab;
+}
+
+static void fixup_slab_list(struct kmem_cache *s, struct slab_node *n, struct slab_slab *slab)
+{
+	list_del(&slab->slab_list);
+	if (slab->active == slab_cache_be(s)->num) {
+		list_add(&slab->slab_list, &n->slabs_full);
+		if (OBJFREELIST_SLAB(s))
+			slab->freelist = NULL;	/* the object that held it is handed out */
+	} else {
+		list_add(&slab->slab_list, &n->slabs_partial);
+	}
+}
+
+static void cache_grow_end(struct kmem_cache *s, struct slab_slab *slab)
+{
+	struct slab_node *n;
+
+	if (!slab)
+		return;
+	n = get_node(s, sl_slab_nid(slab));
+	spin_lock(&n->list_lock);
+	n->total_slabs++;
+	if (!slab->active) {
+		list_add_tail(&slab->slab_list, &n->slabs_free);
+		n->free_slabs++;
+	} else {
+		fixup_slab_list(s, n, slab);
+	}
+	n->free_objects += slab_cache_be(s)->num - slab->active;
+	spin_unlock(&n->list_lock);
+}
+
+/* The next slab to allocate from: partial first, then free. Under list_lock. */
+static struct slab_slab *get_first_slab(struct slab_node *n)
+{
+	if (!list_empty(&n->slabs_partial))
+		return list_first_entry(&n->slabs_partial, struct slab_slab, slab_list);
+	if (!list_empty(&n->slabs_free)) {
+		n->free_touched = 1;
+		n->free_slabs--;
+		return list_first_entry(&n->slabs_free, struct slab_slab, slab_list);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ free_block */
+
+/*
+ * free_objects_to_slabs - the kernel's free_block() for objects of any
+ * node: each goes back to its slab under its own node's list_lock (taken
+ * and switched here; the caller holds none).  An object whose marker does
+ * not say "in an array" is refused: it is on its slab already (freed twice
+ * at the same instant) or was written after it was freed.  Empty slabs
+ * beyond a node's free_limit are freed once the locks are dropped.
+ */
+static void free_objects_to_slabs(struct kmem_cache *s, void *const *objpp, unsigned int nr)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	struct slab_node *n = NULL;
+	struct list_head list;
+
+	INIT_LIST_HEAD(&list);
+	for (unsigned int i = 0; i < nr; i++) {
+		void *objp = objpp[i];
+		struct slab_slab *slab = virt_to_slab(objp);
+		struct slab_node *n2 = get_node(s, sl_slab_nid(slab));
+
+		if (n2 != n) {
+			if (n)
+				spin_unlock(&n->list_lock);
+			n = n2;
+			spin_lock(&n->list_lock);
+		}
+		if (unlikely(!sl_object_in_array(s, objp) || !slab->active)) {
+			spin_unlock(&n->list_lock);
+			corrupt_object(s, objp, "freed back to its slab");
+			spin_lock(&n->list_lock);
+			continue;
+		}
+		list_del(&slab->slab_list);
+		slab_put_obj(s, slab, objp);
+		n->free_objects++;
+		if (!slab->active) {
+			list_add(&slab->slab_list, &n->slabs_free);
+			n->free_slabs++;
+		} else {
+			/* the tail: the other objects get the most time to come back */
+			list_add_tail(&slab->slab_list, &n->slabs_partial);
+		}
+		while (n->free_objects > n->free_limit && !list_empty(&n->slabs_free)) {
+			struct slab_slab *victim = list_entry(n->slabs_free.prev, struct slab_slab,
+							      slab_list);
+
+			list_del(&victim->slab_list);
+			list_add(&victim->slab_list, &list);
+			n->free_slabs--;
+			n->total_slabs--;
+			n->free_objects -= be->num;
+		}
+	}
+	if (n)
+		spin_unlock(&n->list_lock);
+	slabs_destroy(s, &list);
+}
+
+/* ------------------------------------------------------ shared and alien */
+
+static struct sl_array *alloc_arraycache(int node, unsigned int entries, unsigned int batch)
+{
+	struct sl_array *ac = kmalloc_node(sizeof(struct sl_array) + sizeof(void *) * entries,
+					   GFP_KERNEL | __GFP_NOWARN, node);
+
+	if (ac) {
+		spin_lock_init(&ac->lock);
+		ac->avail = 0;
+		ac->limit = entries;
+		ac->batchcount = batch;
+		ac->touched = 0;
+	}
+	return ac;
+}
+
+/*
+ * drain_sl_array - give back @tofree of the oldest objects of a shared
+ * (@lock is the node's list_lock) or alien (@lock is its own) array,
+ * in chunks copied out under the lock and freed after it.
+ */
+static void drain_sl_array(struct kmem_cache *s, struct sl_array *ac, spinlock_t *lock,
+			   unsigned int tofree)
+{
+	void *buf[64];
+
+	while (tofree) {
+		unsigned int nr;
+
+		spin_lock(lock);
+		nr = min_t(unsigned int, min_t(unsigned int, tofree, ac->avail), ARRAY_SIZE(buf));
+		memcpy(buf, ac->entry, nr * sizeof(void *));
+		ac->avail -= nr;
+		memmove(ac->entry, ac->entry + nr, ac->avail * sizeof(void *));
+		spin_unlock(lock);
+		if (!nr)
+			break;
+		free_objects_to_slabs(s, buf, nr);
+		tofree -= nr;
+	}
+}
+
+static void free_alien_cache(struct sl_array **alien)
+{
+	if (!alien)
+		return;
+	for (int i = 0; i < nr_node_ids; i++)
+		kfree(alien[i]);
+	kfree(alien);
+}
+
+static struct sl_array **alloc_alien_cache(int node, unsigned int limit)
+{
+	struct sl_array **alc = kmalloc_node(sizeof(void *) * (size_t)nr_node_ids,
+					     GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, node);
+
+	if (!alc)
+		return NULL;
+	if (limit > 1)
+		limit = ALIEN_LIMIT;
+	for (int i = 0; i < nr_node_ids; i++) {
+		if (i == node)
+			continue;
+		alc[i] = alloc_arraycache(node, limit, 0xbaadf00d);
+		if (!alc[i]) {
+			free_alien_cache(alc);
+			return NULL;
+		}
+	}
+	return alc;
+}
+
+/*
+ * give_to_node - objects of node @nid collected elsewhere (an alien
+ * cache): into that node's shared array while it has room, the rest back
+ * to their slabs (__drain_alien_cache).
+ */
+static void give_to_node(struct kmem_cache *s, int nid, void **objpp, unsigned int nr)
+{
+	struct slab_node *n = get_node(s, nid);
+
+	spin_lock(&n->list_lock);
+	if (n->shared) {
+		struct sl_array *sh = n->shared;
+		unsigned int room = min_t(unsigned int, sh->limit - sh->avail, nr);
+
+		memcpy(sh->entry + sh->avail, objpp, room * sizeof(void *));
+		sh->avail += room;
+		objpp += room;
+		nr -= room;
+	}
+	spin_unlock(&n->list_lock);
+	if (nr)
+		free_objects_to_slabs(s, objpp, nr);
+}
+
+/* Empty this node's alien caches; with @trylock, skip busy ones (the reaper). */
+static void drain_alien(struct kmem_cache *s, struct slab_node *n, bool trylock)
+{
+	void *buf[ALIEN_LIMIT];
+
+	if (!n->alien)
+		return;
+	for (int i = 0; i < nr_node_ids; i++) {
+		struct sl_array *alc = n->alien[i];
+		unsigned int nr;
+
+		if (!alc || !READ_ONCE(alc->avail))
+			continue;
+		if (trylock) {
+			if (!spin_trylock(&alc->lock))
+				continue;
+		} else {
+			spin_lock(&alc->lock);
+		}
+		nr = alc->avail;
+		memcpy(buf, alc->entry, nr * sizeof(void *));
+		alc->avail = 0;
+		spin_unlock(&alc->lock);
+		give_to_node(s, i, buf, nr);
+	}
+}
+
+/* cache_free_alien - @objp of node @nid, freed by a thread on node @mynode. */
+static void cache_free_alien(struct kmem_cache *s, void *objp, int nid, int mynode)
+{
+	struct slab_node *n = get_node(s, mynode);
+	struct sl_array *alc = n->alien ? n->alien[nid] : NULL;
+	void *buf[ALIEN_LIMIT];
+	unsigned int nr = 0;
+
+	sl_mark_free(s, objp);
+	if (!alc) {
+		free_objects_to_slabs(s, &objp, 1);
+		return;
+	}
+	spin_lock(&alc->lock);
+	if (alc->avail >= alc->limit) {
+		nr = alc->avail;
+		memcpy(buf, alc->entry, nr * sizeof(void *));
+		alc->avail = 0;
+	}
+	alc->entry[alc->avail++] = objp;
+	spin_unlock(&alc->lock);
+	if (nr)
+		give_to_node(s, nid, buf, nr);
+}
+
+/* ------------------------------------------------------- the cpu slots */
+
+static inline struct array_cache *area_slot(char *area, const struct kmem_cache *s)
+{
+	return (struct array_cache *)(area + s->cpu_offset);
+}
+
+/* Give every object of @ac back (this thread's, or a vanished one's). */
+static void drain_slot(struct kmem_cache *s, struct array_cache *ac)
+{
+	unsigned int nr = ac->avail;
+
+	if (!nr)
+		return;
+	ac->avail = 0;
+	free_objects_to_slabs(s, ac->entry, nr);
+}
+
+/* Empty @ac, free its entry array, and leave the slot as a new thread's. */
+static void flush_slot(struct kmem_cache *s, struct array_cache *ac)
+{
+	void **entry = ac->entry;
+
+	if (!entry && !ac->gen)
+		return;		/* never used: leave the page untouched */
+	drain_slot(s, ac);
+	if (entry && entry != ac->inline_entry)
+		kfree(entry);
+	memset(ac, 0, sizeof(*ac));
+}
+
+/*
+ * resize_slot - the cache's tuning generation moved on (or the slot is
+ * new): give back what the array holds and size it for the cache's
+ * limit and batchcount.  The entry array is kmalloc'd with the slow
+ * paths in direct mode, so that sizing kmalloc-1k's array cannot recurse
+ * into sizing it again; before the kmalloc caches exist, or if the
+ * kmalloc fails, the slot's inline entries serve (the kernel's boot
+ * arrays), with at most SL_INLINE_ENTRIES.
+ */
+static void resize_slot(struct kmem_cache *s, struct array_cache *ac)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	unsigned int gen = __atomic_load_n(&be->gen, __ATOMIC_ACQUIRE);
+	unsigned int limit = READ_ONCE(be->limit), batch = READ_ONCE(be->batchcount);
+	void **old = ac->entry, **entry = NULL;
+
+	drain_slot(s, ac);
+	if (limit == ac->limit && old && (old != ac->inline_entry || limit <= SL_INLINE_ENTRIES)) {
+		entry = old;		/* same size: keep the array */
+		old = NULL;
+	} else if (limit > SL_INLINE_ENTRIES && slab_state >= UP) {
+		ac->limit = 0;
+		ac->entry = NULL;
+		sl_direct++;
+		entry = kmalloc_node(sizeof(void *) * limit, GFP_NOWAIT | __GFP_NOWARN,
+				     numa_node_id());
+		sl_direct--;
+	}
+	if (!entry) {
+		entry = ac->inline_entry;
+		limit = min_t(unsigned int, limit, SL_INLINE_ENTRIES);
+	}
+	if (old == ac->inline_entry)
+		old = NULL;
+	ac->entry = entry;
+	ac->limit = limit;
+	ac->batchcount = clamp_t(unsigned int, batch, 1, limit);
+	ac->touched = 0;
+	ac->gen = gen;
+	if (old)
+		kfree(old);
+}
+
+static void cache_reap_all(void);
+
+/*
+ * prepare_slot - the slow path's way into this thread's array for @s:
+ * attach the thread, resize the slot if the cache was retuned, note the
+ * thread's node, and now and then run the reaper.  NULL when the thread
+ * cannot use its arrays (direct mode, or no cpu area).
+ */
+static struct array_cache *prepare_slot(struct kmem_cache *s)
+{
+	struct array_cache *ac;
+
+	if (sl_direct)
+		return NULL;
+	if (unlikely(!cpu_attached()) && cpu_attach())
+		return NULL;
+	if (!sl_reaping && slab_state == FULL && ++sl_reap_tick >= REAP_CLOCK_EVERY) {
+		sl_reap_tick = 0;
+		cache_reap_all();
+	}
+	ac = sl_cpu_cache(s);
+	if (unlikely(ac->gen != __atomic_load_n(&slab_cache_be(s)->gen, __ATOMIC_ACQUIRE)))
+		resize_slot(s, ac);
+	ac->node = (unsigned int)numa_node_id();
+	return ac;
+}
+
+/* ------------------------------------------------------------- reaping */
+
+/*
+ * drain_array - the reaper's look at this thread's array: one that was
+ * used since the last look is only marked untouched; an idle one gives
+ * back a fifth of its limit (at most half of what it holds).
+ */
+static void drain_array(struct kmem_cache *s, struct array_cache *ac)
+{
+	unsigned int tofree;
+
+	if (!ac->avail)
+		return;
+	if (ac->touched) {
+		ac->touched = 0;
+		return;
+	}
+	tofree = (ac->limit + 4) / 5;
+	if (tofree > ac->avail)
+		tofree = (ac->avail + 1) / 2;
+	free_objects_to_slabs(s, ac->entry, tofree);
+	ac->avail -= tofree;
+	memmove(ac->entry, ac->entry + tofree, sizeof(void *) * ac->avail);
+}
+
+static void drain_shared(struct kmem_cache *s, struct slab_node *n, bool all)
+{
+	struct sl_array *sh = n->shared;
+	unsigned int tofree;
+
+	if (!sh || !READ_ONCE(sh->avail))
+		return;
+	spin_lock(&n->list_lock);
+	if (!all && sh->touched) {
+		sh->touched = 0;
+		spin_unlock(&n->list_lock);
+		return;
+	}
+	tofree = all ? sh->avail : (sh->limit + 4) / 5;
+	if (!all && tofree > sh->avail)
+		tofree = (sh->avail + 1) / 2;
+	spin_unlock(&n->list_lock);
+	drain_sl_array(s, sh, &n->list_lock, tofree);
+}
+
+/* drain_freelist - free up to @tofree empty slabs of @n; returns how many. */
+static unsigned long drain_freelist(struct kmem_cache *s, struct slab_node *n, unsigned long tofree)
+{
+	unsigned long nr_freed = 0;
+
+	while (nr_freed < tofree) {
+		struct slab_slab *slab;
+
+		spin_lock(&n->list_lock);
+		if (list_empty(&n->slabs_free)) {
+			spin_unlock(&n->list_lock);
+			break;
+		}
+		slab = list_entry(n->slabs_free.prev, struct slab_slab, slab_list);
+		list_del(&slab->slab_list);
+		n->free_slabs--;
+		n->total_slabs--;
+		n->free_objects -= slab_cache_be(s)->num;
+		spin_unlock(&n->list_lock);
+		slab_destroy(s, slab);
+		nr_freed++;
+	}
+	return nr_freed;
+}
+
+/*
+ * cache_reap_one - the kernel's cache_reap() for one cache, as seen from
+ * this thread: its alien caches on its node and its own array at every
+ * call (REAPTIMEOUT_AC); the node's shared array and some free slabs when
+ * the node's next_reap has come (REAPTIMEOUT_NODE), claimed by one thread.
+ */
+static void cache_reap_one(struct kmem_cache *s, uint64_t now)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	int node = numa_node_id();
+	struct slab_node *n = get_node(s, node);
+	uint64_t next;
+
+	if (!n)
+		return;
+	drain_alien(s, n, true);
+	if (cpu_attached()) {
+		struct array_cache *ac = sl_cpu_cache(s);
+
+		if (ac->gen == __atomic_load_n(&be->gen, __ATOMIC_ACQUIRE))
+			drain_array(s, ac);
+	}
+	next = __atomic_load_n(&n->next_reap, __ATOMIC_RELAXED);
+	if (now < next || !__atomic_compare_exchange_n(&n->next_reap, &next, now + REAPTIMEOUT_NODE,
+						       false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	drain_shared(s, n, false);
+	if (n->free_touched) {
+		n->free_touched = 0;
+	} else {
+		unsigned int per = 5 * be->num;
+
+		drain_freelist(s, n, (n->free_limit + per - 1) / per);
+	}
+}
+
+/*
+ * cache_reap_all - every REAPTIMEOUT_AC, the reaper over every cache, from
+ * a slow path of this thread; skipped if slab_mutex is busy (the next slow
+ * path tries again).
+ */
+static void cache_reap_all(void)
+{
+	uint64_t now = os_now_ns();
+	struct kmem_cache *s;
+
+	if (now < sl_next_reap)
+		return;
+	if (pthread_mutex_trylock(&slab_mutex))
+		return;
+	sl_reaping = 1;
+	sl_next_reap = now + REAPTIMEOUT_AC;
+	list_for_each_entry(s, &slab_caches, list)
+		cache_reap_one(s, now);
+	sl_reaping = 0;
+	pthread_mutex_unlock(&slab_mutex);
+}
+
+/* ------------------------------------------------------- allocation */
+
+static noinline void *slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int nodeid)
+{
+	static struct ratelimit_state slab_oom_rs;
+
+	if (gfp & __GFP_NOFAIL)
+		uslab_panic("SLAB: Unable to allocate memory on node %d, gfp=%#x (__GFP_NOFAIL)\n"
+			    "  cache: %s, object size: %u, order: %u\n",
+			    nodeid, gfp, s->name, s->size, slab_cache_be(s)->gfporder);
+	if (!(gfp & __GFP_NOWARN) && __ratelimit(&slab_oom_rs, "slab_out_of_memory")) {
+		pr_warn("SLAB: Unable to allocate memory on node %d, gfp=%#x\n", nodeid, gfp);
+		pr_warn("  cache: %s, object size: %u, order: %u\n", s->name, s->size,
+			slab_cache_be(s)->gfporder);
+		for (int node = 0; node < nr_node_ids; node++) {
+			struct slab_node *n = get_node(s, node);
+			unsigned long total, free, objs;
+
+			spin_lock(&n->list_lock);
+			total = n->total_slabs;
+			free = n->free_slabs;
+			objs = n->free_objects;
+			spin_unlock(&n->list_lock);
+			pr_warn("  node %d: slabs: %lu/%lu, objs: %lu/%lu\n", node, total - free, total,
+				total * slab_cache_be(s)->num - objs, total * slab_cache_be(s)->num);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * ____cache_alloc_node - one object straight from @nodeid's slabs, for an
+ * allocation on another node than this thread's, or without an array.
+ * The object comes back in the array state; the caller clears it.
+ */
+static void *____cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int nodeid)
+{
+	struct slab_node *n = get_node(s, nodeid);
+	struct slab_slab *slab;
+	void *objp = NULL;
+
+retry:
+	spin_lock(&n->list_lock);
+	slab = get_first_slab(n);
+	if (slab) {
+		objp = slab_get_obj(s, slab);
+		n->free_objects--;
+		fixup_slab_list(s, n, slab);
+		spin_unlock(&n->list_lock);
+		if (unlikely(!objp))
+			goto retry;
+		return objp;
+	}
+	spin_unlock(&n->list_lock);
+	slab = cache_grow_begin(s, gfp, nodeid);
+	if (slab)
+		objp = slab_get_obj(s, slab);
+	cache_grow_end(s, slab);
+	return objp;
+}
+
+/* alloc_block - move up to @batchcount objects of @slab into @ac. */
+static int alloc_block(struct kmem_cache *s, struct array_cache *ac, struct slab_slab *slab,
+		       int batchcount)
+{
+	while (slab->active < slab_cache_be(s)->num && batchcount--) {
+		void *objp = slab_get_obj(s, slab);
+
+		if (objp)
+			ac->entry[ac->avail++] = objp;
+	}
+	return batchcount;
+}
+
+/*
+ * cache_alloc_refill - this thread's array is empty: take a batch from
+ * the node's shared array, else from its partial then free slabs, else
+ * grow a slab.  Returns the object to hand out, or NULL.
+ */
+static void *cache_alloc_refill(struct kmem_cache *s, struct array_cache *ac, gfp_t gfp)
+{
+	int node = (int)ac->node;
+	struct slab_node *n = get_node(s, node);
+	int batchcount = (int)ac->batchcount;
+	struct slab_slab *slab;
+	struct sl_array *shared;
+
+	if (!ac->touched && batchcount > BATCHREFILL_LIMIT)
+		batchcount = BATCHREFILL_LIMIT;
+	shared = READ_ONCE(n->shared);
+	if (!READ_ONCE(n->free_objects) && (!shared || !READ_ONCE(shared->avail)))
+		goto direct_grow;
+
+	spin_lock(&n->list_lock);
+	shared = n->shared;
+	if (shared && shared->avail) {
+		unsigned int nr = min_t(unsigned int, shared->avail, (unsigned int)batchcount);
+
+		shared->avail -= nr;
+		memcpy(ac->entry + ac->avail, shared->entry + shared->avail, nr * sizeof(void *));
+		ac->avail += nr;
+		shared->touched = 1;
+		goto alloc_done;
+	}
+	while (batchcount > 0) {
+		unsigned int before;
+
+		slab = get_first_slab(n);
+		if (!slab)
+			break;
+		before = slab->active;
+		batchcount = alloc_block(s, ac, slab, batchcount);
+		n->free_objects -= slab->active - before;
+		fixup_slab_list(s, n, slab);
+	}
+alloc_done:
+	spin_unlock(&n->list_lock);
+direct_grow:
+	if (unlikely(!ac->avail)) {
+		slab = cache_grow_begin(s, gfp, node);
+		if (slab)
+			alloc_block(s, ac, slab, batchcount > 0 ? batchcount : 1);
+		cache_grow_end(s, slab);
+		if (!ac->avail)
+			return NULL;
+	}
+	ac->touched = 1;
+	return ac->entry[--ac->avail];
+}
+
+/*
+ * sl_cache_alloc_slow - everything the fast path leaves out: an empty
+ * array, another node, __GFP_ZERO, a thread without a cpu area.
+ */
+noinline void *sl_cache_alloc_slow(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	struct array_cache *ac;
+	void *objp;
+
+again:
+	ac = prepare_slot(s);
+	if (!ac) {
+		objp = ____cache_alloc_node(s, gfp, node == NUMA_NO_NODE ? numa_node_id() : node);
+	} else if (node != NUMA_NO_NODE && (unsigned int)node != ac->node) {
+		objp = ____cache_alloc_node(s, gfp, node);
+	} else if (ac->avail) {
+		ac->touched = 1;
+		objp = ac->entry[--ac->avail];
+	} else {
+		objp = cache_alloc_refill(s, ac, gfp);
+	}
+	if (unlikely(!objp))
+		return slab_out_of_memory(s, gfp, node);
+	if (unlikely(!sl_object_in_array(s, objp))) {
+		corrupt_object(s, objp, "in an array cache");
+		goto again;
+	}
+	sl_mark_allocated(s, objp);
+	if (unlikely(gfp & __GFP_ZERO))
+		memset(objp, 0, s->object_size);
+	return objp;
+}
+
+noinline void *sl_alloc_bad_marker(struct kmem_cache *s, void *objp, gfp_t gfp, int node)
+{
+	struct array_cache *ac = sl_cpu_cache(s);
+
+	ac->avail--;
+	corrupt_object(s, objp, "in an array cache");
+	return sl_cache_alloc_slow(s, gfp, node);
+}
+
+/* -------------------------------------------------------------- freeing */
+
+/*
+ * cache_flusharray - this thread's array is full: its oldest batchcount
+ * objects go to the node's shared array while it has room, else back to
+ * their slabs.
+ */
+static void cache_flusharray(struct kmem_cache *s, struct array_cache *ac)
+{
+	unsigned int batchcount = ac->batchcount;
+	struct slab_node *n = get_node(s, (int)ac->node);
+	bool done = false;
+
+	spin_lock(&n->list_lock);
+	if (n->shared) {
+		struct sl_array *sh = n->shared;
+		unsigned int max = sh->limit - sh->avail;
+
+		if (max) {
+			batchcount = min_t(unsigned int, batchcount, max);
+			memcpy(sh->entry + sh->avail, ac->entry, batchcount * sizeof(void *));
+			sh->avail += batchcount;
+			done = true;
+		}
+	}
+	spin_unlock(&n->list_lock);
+	if (!done)
+		free_objects_to_slabs(s, ac->entry, batchcount);
+	ac->avail -= batchcount;
+	memmove(ac->entry, ac->entry + batchcount, sizeof(void *) * ac->avail);
+}
+
+/*
+ * check_live_object - whether @x is the start of an object of @slab that
+ * is not free; reports in the kernel's words if not.
+ */
+static bool check_live_object(struct kmem_cache *s, struct slab_slab *slab, const void *x)
+{
+	uintptr_t off = (uintptr_t)x - (uintptr_t)slab->s_mem;
+
+	if (unlikely(off >= slab->span || !sl_is_object_offset(s, off))) {
+		slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
+		return false;
+	}
+	if (unlikely(sl_object_is_free(s, x))) {
+		object_err(s, slab, x, "Object already free");
+		return false;
+	}
+	return true;
+}
+
+/* __cache_free - a checked, live object @objp of @s goes to an array. */
+static void __cache_free(struct kmem_cache *s, void *objp, struct slab_slab *slab)
+{
+	struct array_cache *ac = prepare_slot(s);
+	int nid = sl_slab_nid(slab);
+
+	if (!ac) {
+		sl_mark_free(s, objp);
+		free_objects_to_slabs(s, &objp, 1);
+		return;
+	}
+	if (use_alien_caches && (unsigned int)nid != ac->node) {
+		cache_free_alien(s, objp, nid, (int)ac->node);
+		return;
+	}
+	if (ac->avail >= ac->limit)
+		cache_flusharray(s, ac);
+	sl_mark_free(s, objp);
+	ac->entry[ac->avail++] = objp;
+}
+
+/*
+ * sl_cache_free_slow - what the free fast path did not take: @page is
+ * any page of @x's slab if the caller knew it, else NULL.  Bad pointers,
+ * interior pointers, double frees and frees into the wrong cache are
+ * reported here.
+ */
+noinline void sl_cache_free_slow(struct kmem_cache *s, void *x, struct page *page)
+{
+	struct slab_slab *slab;
+
+	if (!page || !(page->flags & PG_slab)) {
+		struct ptr_info info;
+		enum ptr_kind kind;
+
+		if (unlikely(!x))
+			return;
+		kind = classify_ptr(x, &info);
+		if (kind != PTR_SLAB) {
+			if (kind == PTR_LARGE || kind == PTR_MAPPING)
+				free_err("kmem_cache_free", x, "Invalid object pointer",
+					 "not a slab object: a kmalloc_large block or a mapping");
+			else
+				report_bad_ptr("kmem_cache_free", x, kind, &info);
+			return;
+		}
+		page = info.page;
+	}
+	slab = sl_page_slab(compound_head(page));
+	if (unlikely(s && slab->slab_cache != s)) {
+		pr_err("kmem_cache_free: Wrong slab cache. %s but object is from %s\n",
+		       s->name, slab->slab_cache->name);
+		uslab_count_error();
+	}
+	s = slab->slab_cache;
+	if (!check_live_object(s, slab, x))
+		return;
+	__cache_free(s, x, slab);
+}
+
+/* ---------------------------------------------------- creating caches */
+
+/*
+ * cache_estimate - objects of @size in a slab of 2^@gfporder pages, and
+ * what is left over: with the freelist array on the slab each object
+ * also takes one index.
+ */
+static unsigned int cache_estimate(unsigned int gfporder, size_t size, slab_flags_t flags,
+				   size_t *left_over)
+{
+	size_t slab_size = PAGE_SIZE << gfporder;
+	size_t per = size;
+
+	if (!(flags & (CFLGS_OBJFREELIST_SLAB | CFLGS_OFF_SLAB)))
+		per += sizeof(freelist_idx_t);
+	*left_over = slab_size % per;
+	return (unsigned int)(slab_size / per);
+}
+
+/*
+ * calculate_slab_order - the smallest order that holds an object, then
+ * larger ones while the slab wastes more than an eighth of itself, up to
+ * slab_max_order (SLAB_RECLAIM_ACCOUNT caches stop at the first fit).
+ * Off-slab arrays must come from a kmalloc cache that is itself on-slab
+ * and no bigger than half an object.
+ */
+static size_t calculate_slab_order(struct kmem_cache *s, size_t size, slab_flags_t flags)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	size_t left_over = 0;
+
+	for (unsigned int gfporder = 0; gfporder <= MAX_ORDER; gfporder++) {
+		size_t remainder;
+		unsigned int num = cache_estimate(gfporder, size, flags, &remainder);
+
+		if (!num)
+			continue;
+		if (num > SLAB_OBJ_MAX_NUM)
+			break;
+		if (flags & CFLGS_OFF_SLAB) {
+			size_t freelist_size = num * sizeof(freelist_idx_t);
+			struct kmem_cache *fc = kmalloc_slab(freelist_size);
+
+			if (!fc || OFF_SLAB(fc))
+				continue;
+			if (fc->size > size / 2)
+				continue;
+		}
+		be->num = num;
+		be->gfporder = gfporder;
+		left_over = remainder;
+		if (flags & SLAB_RECLAIM_ACCOUNT)
+			break;
+		if (gfporder >= slab_max_order)
+			break;
+		if (left_over * 8 <= (PAGE_SIZE << gfporder))
+			break;
+	}
+	return left_over;
+}
+
+/*
+ * set_objfreelist_slab_cache - the array inside a free object: only for
+ * objects that need not keep their contents while free, and whose array
+ * fits in the object before its free marker (the one difference from the
+ * kernel, which only needs it to fit in the object).
+ */
+static bool set_objfreelist_slab_cache(struct kmem_cache *s, size_t size, slab_flags_t flags)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	size_t left;
+
+	be->num = 0;
+	if (s->ctor || (flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)))
+		return false;
+	left = calculate_slab_order(s, size, flags | CFLGS_OBJFREELIST_SLAB);
+	if (!be->num)
+		return false;
+	if (be->num * sizeof(freelist_idx_t) > s->offset)
+		return false;
+	be->colour = (unsigned int)(left / be->colour_off);
+	return true;
+}
+
+/* set_off_slab_cache - a kmalloc'd array, when the slab has no room to spare for it. */
+static bool set_off_slab_cache(struct kmem_cache *s, size_t size, slab_flags_t flags)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	size_t left;
+
+	be->num = 0;
+	/* the node cache and kmem_cache are made before any kmalloc cache */
+	if ((flags & SLAB_NOLEAKTRACE) || slab_state < PARTIAL_NODE)
+		return false;
+	left = calculate_slab_order(s, size, flags | CFLGS_OFF_SLAB);
+	if (!be->num)
+		return false;
+	/* the array would fit in what is left over: keep it on the slab */
+	if (left >= be->num * sizeof(freelist_idx_t))
+		return false;
+	be->colour = (unsigned int)(left / be->colour_off);
+	return true;
+}
+
+static bool set_on_slab_cache(struct kmem_cache *s, size_t size, slab_flags_t flags)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	size_t left;
+
+	be->num = 0;
+	left = calculate_slab_order(s, size, flags);
+	if (!be->num)
+		return false;
+	be->colour = (unsigned int)(left / be->colour_off);
+	return true;
+}
+
+static void kmem_cache_node_init(struct slab_node *n)
+{
+	memset(n, 0, sizeof(*n));
+	spin_lock_init(&n->list_lock);
+	INIT_LIST_HEAD(&n->slabs_partial);
+	INIT_LIST_HEAD(&n->slabs_full);
+	INIT_LIST_HEAD(&n->slabs_free);
+}
+
+static uint64_t first_reap(const struct kmem_cache *s)
+{
+	return os_now_ns() + REAPTIMEOUT_NODE + ((uintptr_t)s % REAPTIMEOUT_NODE);
+}
+
+/*
+ * cache_random_seq_create - the cache's shuffled index sequence (seeded
+ * per cache), kmalloc'd once num is known and kmalloc works.
+ */
+static int cache_random_seq_create(struct kmem_cache *s)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	unsigned int count = be->num, *seq;
+	uint64_t state = os_random() | 1;
+
+	if (!slab_freelist_random() || count < 2 || be->random_seq)
+		return 0;
+	seq = kmalloc(count * sizeof(unsigned int), GFP_KERNEL | __GFP_NOWARN);
+	if (!seq)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < count; i++)
+		seq[i] = i;
+	for (unsigned int i = count - 1; i > 0; i--) {
+		unsigned int j, t;
+
+		state ^= state >> 12;
+		state ^= state << 25;
+		state ^= state >> 27;
+		j = (unsigned int)((state * 0x2545f4914f6cdd1dull) % (i + 1));
+		t = seq[i];
+		seq[i] = seq[j];
+		seq[j] = t;
+	}
+	be->random_seq = seq;
+	return 0;
+}
+
+/*
+ * setup_kmem_cache_node - @node's structure, shared array and alien
+ * caches for the cache's current tunables (new ones replace old ones;
+ * the objects of a replaced shared array go back to their slabs).
+ */
+static int setup_kmem_cache_node(struct kmem_cache *s, int node)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	struct sl_array *new_shared = NULL, *old_shared;
+	struct sl_array **new_alien = NULL;
+	struct slab_node *n = get_node(s, node);
+
+	if (use_alien_caches && (!n || !n->alien)) {
+		new_alien = alloc_alien_cache(node, be->limit);
+		if (!new_alien)
+			return -ENOMEM;
+	}
+	if (be->shared) {
+		new_shared = alloc_arraycache(node, be->shared * be->batchcount, 0xbaadf00d);
+		if (!new_shared) {
+			free_alien_cache(new_alien);
+			return -ENOMEM;
+		}
+	}
+	if (!n) {
+		n = kmalloc_node(sizeof(*n), GFP_KERNEL | __GFP_NOWARN, node);
+		if (!n) {
+			kfree(new_shared);
+			free_alien_cache(new_alien);
+			return -ENOMEM;
+		}
+		kmem_cache_node_init(n);
+		n->next_reap = first_reap(s);
+		be->node[node] = n;
+	}
+	spin_lock(&n->list_lock);
+	n->free_limit = (1 + nr_cpus_node()) * be->batchcount + be->num;
+	old_shared = n->shared;
+	n->shared = new_shared;
+	if (!n->alien) {
+		n->alien = new_alien;
+		new_alien = NULL;
+	}
+	spin_unlock(&n->list_lock);
+	if (old_shared) {
+		/* no thread can reach it now: no lock needed but the node's for the slabs */
+		free_objects_to_slabs(s, old_shared->entry, old_shared->avail);
+		kfree(old_shared);
+	}
+	free_alien_cache(new_alien);
+	return 0;
+}
+
+/*
+ * do_tune_cpucache - new tunables: the nodes' shared arrays are replaced
+ * now; every thread resizes its own array on its next slow path (the
+ * generation moves on), this one at once.
+ */
+static int do_tune_cpucache(struct kmem_cache *s, unsigned int limit, unsigned int batchcount,
+			    unsigned int shared)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	int err = 0;
+
+	WRITE_ONCE(be->limit, limit);
+	WRITE_ONCE(be->batchcount, batchcount);
+	WRITE_ONCE(be->shared, shared);
+	for (int node = 0; node < nr_node_ids; node++) {
+		err = setup_kmem_cache_node(s, node);
+		if (err)
+			break;
+	}
+	__atomic_add_fetch(&be->gen, 1, __ATOMIC_RELEASE);
+	if (cpu_attached() && !sl_direct)
+		resize_slot(s, sl_cpu_cache(s));
+	return err;
+}
+
+/* enable_cpucache - the kernel's tunables by object size, and the random sequence. */
+static int enable_cpucache(struct kmem_cache *s)
+{
+	unsigned int limit, shared = 0;
+	int err;
+
+	err = cache_random_seq_create(s);
+	if (err)
+		goto end;
+	if (s->size > 131072)
+		limit = 1;
+	else if (s->size > PAGE_SIZE)
+		limit = 8;
+	else if (s->size > 1024)
+		limit = 24;
+	else if (s->size > 256)
+		limit = 54;
+	else
+		limit = 120;
+	if (s->size <= PAGE_SIZE && os_nr_cpus() > 1)
+		shared = 8;
+	err = do_tune_cpucache(s, limit, (limit + 1) / 2, shared);
+end:
+	if (err)
+		pr_err("enable_cpucache failed for %s, error %d\n", s->name, -err);
+	return err;
+}
+
+int slab_tune_cpucache(struct kmem_cache *s, int limit, int batchcount, int shared)
+{
+	if (limit < 1 || batchcount < 1 || batchcount > limit || shared < 0)
+		return -EINVAL;
+	if ((unsigned int)limit > SLAB_LIMIT_MAX ||
+	    (unsigned long)shared * (unsigned long)batchcount > SLAB_SHARED_ENTRIES_MAX) {
+		pr_err("slabinfo: %s: limit %d, batchcount %d, shared %d: arrays too large (limit <= %u, shared * batchcount <= %u)\n",
+		       s->name, limit, batchcount, shared, SLAB_LIMIT_MAX, SLAB_SHARED_ENTRIES_MAX);
+		return -EINVAL;
+	}
+	return do_tune_cpucache(s, (unsigned int)limit, (unsigned int)batchcount,
+				(unsigned int)shared) ? -ENOMEM : 0;
+}
+
+/*
+ * setup_cpu_cache - once the kmalloc caches exist, the real tunables;
+ * before, boot arrays of one entry, and nodes from the static init lists
+ * (kmem_cache while DOWN, the node cache while PARTIAL) or kmalloc.
+ */
+static int setup_cpu_cache(struct kmem_cache *s)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+
+	if (slab_state >= UP)
+		return enable_cpucache(s);
+	be->limit = BOOT_CPUCACHE_ENTRIES;
+	be->batchcount = 1;
+	be->shared = 0;
+	for (int node = 0; node < nr_node_ids; node++) {
+		struct slab_node *n;
+
+		if (slab_state == DOWN) {
+			n = &init_kmem_cache_node[CACHE_CACHE + node];
+		} else if (slab_state == PARTIAL) {
+			n = &init_kmem_cache_node[SIZE_NODE + node];
+		} else {
+			n = kmalloc_node(sizeof(*n), GFP_NOWAIT, node);
+			if (!n)
+				uslab_panic("SLAB: no memory for the node structures of %s\n", s->name);
+			kmem_cache_node_init(n);
+		}
+		n->next_reap = first_reap(s);
+		n->free_limit = (1 + nr_cpus_node()) * be->batchcount + be->num;
+		be->node[node] = n;
+	}
+	return 0;
+}
+
+static void free_kmem_cache_nodes(struct kmem_cache *s)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+
+	for (int node = 0; node < nr_node_ids; node++) {
+		struct slab_node *n = be->node[node];
+
+		if (!n)
+			continue;
+		kfree(n->shared);
+		free_alien_cache(n->alien);
+		kfree(n);
+		be->node[node] = NULL;
+	}
+}
+
+/*
+ * slab_create - the kernel's __kmem_cache_create: the layout (word and
+ * cache alignment, the free marker), the freelist placement in the
+ * kernel's order, the colours, the cpu slot and the arrays.
+ */
+static int slab_create(struct kmem_cache *s, slab_flags_t flags)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	unsigned int size = ALIGN(s->object_size, (unsigned int)sizeof(void *));
+	unsigned int ralign = sizeof(void *);
+	bool keep_contents = s->ctor || (flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
+	int slot, err;
+
+	/* The free marker: after the object when the object keeps its contents. */
+	if (keep_contents)
+		size += sizeof(void *);
+	if (ralign < s->align)
+		ralign = s->align;
+	s->align = ralign;
+	be->colour_off = CACHE_LINE_SIZE;
+	if (be->colour_off < s->align)
+		be->colour_off = s->align;
+	size = ALIGN(size, s->align);
+	if (size < SLAB_OBJ_MIN_SIZE)
+		size = ALIGN(SLAB_OBJ_MIN_SIZE, s->align);
+	s->offset = keep_contents ? ALIGN(s->object_size, (unsigned int)sizeof(void *))
+				  : size - (unsigned int)sizeof(void *);
+	s->size = size;
+
+	if (set_objfreelist_slab_cache(s, size, flags))
+		flags |= CFLGS_OBJFREELIST_SLAB;
+	else if (set_off_slab_cache(s, size, flags))
+		flags |= CFLGS_OFF_SLAB;
+	else if (!set_on_slab_cache(s, size, flags))
+		return -E2BIG;
+
+	be->freelist_size = be->num * (unsigned int)sizeof(freelist_idx_t);
+	s->flags = flags;
+	s->random = (uintptr_t)os_random() | (uintptr_t)1 << 56;
+	s->reciprocal_size = ((1ULL << RECIPROCAL_SHIFT) + s->size - 1) / s->size;
+	s->divisor_magic = UINT64_MAX / s->size + 1;
+	be->gen = 1;
+
+	slot = cpu_slot_alloc();
+	if (slot < 0) {
+		pr_err("SLAB: %s: all %d cpu slots are in use; destroy a cache first\n",
+		       s->name, CPU_SLOTS_MAX - 1);
+		return -ENOSPC;
+	}
+	s->cpu_id = (unsigned int)slot;
+	s->cpu_offset = (unsigned int)slot * CPU_SLOT_SIZE;
+	err = setup_cpu_cache(s);
+	if (err) {
+		free_kmem_cache_nodes(s);
+		kfree(be->random_seq);
+		be->random_seq = NULL;
+		cpu_slot_free(slot);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A merged user of @size bytes: SLAB's objects already cover it (find_mergeable). */
+static void slab_alias(struct kmem_cache *s, unsigned int size)
+{
+	(void)s;
+	(void)size;
+}
+
+/* ------------------------------------------- shrinking and destroying */
+
+/* Give back every object the node's shared array and alien caches hold. */
+static void drain_node_arrays(struct kmem_cache *s)
+{
+	/*
+	 * Every node's alien caches first: draining one may move objects into
+	 * their home node's shared array, which is drained after.
+	 */
+	for (int node = 0; node < nr_node_ids; node++)
+		drain_alien(s, get_node(s, node), false);
+	for (int node = 0; node < nr_node_ids; node++)
+		drain_shared(s, get_node(s, node), true);
+}
+
+/*
+ * slab_shrink - this thread's array and every node's shared and alien
+ * arrays back to the slabs, then every free slab back to the page
+ * allocator; other threads give their arrays back on their next slow
+ * path (the generation moves on).  0 if no slab is left, 1 otherwise (the
+ * kernel's __kmem_cache_shrink).
+ */
+static int slab_shrink(struct kmem_cache *s)
+{
+	int ret = 0;
+
+	__atomic_add_fetch(&slab_cache_be(s)->gen, 1, __ATOMIC_RELEASE);
+	if (cpu_attached() && !sl_direct)
+		resize_slot(s, sl_cpu_cache(s));
+	drain_node_arrays(s);
+	for (int node = 0; node < nr_node_ids; node++) {
+		struct slab_node *n = get_node(s, node);
+
+		drain_freelist(s, n, ULONG_MAX);
+		spin_lock(&n->list_lock);
+		ret += !list_empty(&n->slabs_full) || !list_empty(&n->slabs_partial);
+		spin_unlock(&n->list_lock);
+	}
+	return ret ? 1 : 0;
+}
+
+static void flush_area_slot(char *area, void *arg)
+{
+	struct kmem_cache *s = arg;
+
+	flush_slot(s, area_slot(area, s));
+}
+
+/* The objects of @slab still in use (no free marker), up to 16 of them. */
+static void list_slab_objects(struct kmem_cache *s, struct slab_slab *slab)
+{
+	unsigned int shown = 0;
+
+	for (unsigned int i = 0; i < slab_cache_be(s)->num && shown < 16; i++) {
+		void *objp = index_to_obj(s, slab, i);
+
+		if (sl_object_is_free(s, objp))
+			continue;
+		pr_err("Object %p @offset=%lu\n", objp,
+		       (unsigned long)((uintptr_t)objp - (uintptr_t)slab->s_mem));
+		shown++;
+	}
+}
+
+static int slab_shutdown(struct kmem_cache *s)
+{
+	long remaining = 0;
+
+	sl_direct++;
+	cpu_for_each_area(flush_area_slot, s);
+	sl_direct--;
+	drain_node_arrays(s);
+	for (int node = 0; node < nr_node_ids; node++) {
+		struct slab_node *n = get_node(s, node);
+		struct slab_slab *slab;
+
+		drain_freelist(s, n, ULONG_MAX);
+		spin_lock(&n->list_lock);
+		remaining += (long)n->total_slabs;
+		list_for_each_entry(slab, &n->slabs_partial, slab_list) {
+			slab_report_header(s, "Objects remaining in %s on __kmem_cache_shutdown()", s->name);
+			print_slab(s, slab);
+			list_slab_objects(s, slab);
+		}
+		list_for_each_entry(slab, &n->slabs_full, slab_list) {
+			slab_report_header(s, "Objects remaining in %s on __kmem_cache_shutdown()", s->name);
+			print_slab(s, slab);
+			list_slab_objects(s, slab);
+		}
+		spin_unlock(&n->list_lock);
+	}
+	if (!remaining)
+		return 0;
+	pr_err("%s: %ld slab(s) with objects in use remain\n", s->name, remaining);
+	uslab_count_error();
+	return -EBUSY;
+}
+
+static void slab_release(struct kmem_cache *s)
+{
+	free_kmem_cache_nodes(s);
+	kfree(slab_cache_be(s)->random_seq);
+	slab_cache_be(s)->random_seq = NULL;
+	cpu_slot_free((int)s->cpu_id);
+}
+
+/* ------------------------------------------------------------- bootstrap */
+
+static size_t slab_cache_be_size(void)
+{
+	return sizeof(struct slab_cache_be) + (size_t)nr_node_ids * sizeof(struct slab_node *);
+}
+
+#define BOOT_CACHE_SIZE (sizeof(struct kmem_cache) + sizeof(struct slab_cache_be) +	\
+			 MAX_NUMNODES * sizeof(struct slab_node *))
+
+/* Move a list from a struct that was copied to @to (from @from). */
+static void relink_list(struct list_head *to, struct list_head *from)
+{
+	if (from->next == from) {
+		INIT_LIST_HEAD(to);
+		return;
+	}
+	to->next->prev = to;
+	to->prev->next = to;
+}
+
+/*
+ * init_list - replace a static init list of @s by a kmalloc'd copy
+ * (the kernel's init_list): the slabs on its lists are relinked.
+ */
+static void init_list(struct kmem_cache *s, struct slab_node *list, int nodeid)
+{
+	struct slab_node *ptr = kmalloc_node(sizeof(*ptr), GFP_NOWAIT, nodeid);
+
+	if (!ptr)
+		uslab_panic("SLAB: no memory for the node structures while bootstrapping\n");
+	memcpy(ptr, list, sizeof(*ptr));
+	relink_list(&ptr->slabs_partial, &list->slabs_partial);
+	relink_list(&ptr->slabs_full, &list->slabs_full);
+	relink_list(&ptr->slabs_free, &list->slabs_free);
+	spin_lock_init(&ptr->list_lock);
+	slab_cache_be(s)->node[nodeid] = ptr;
+}
+
+/* Point every page of every slab of @s (on its node lists) at @s. */
+static void set_slabs_cache(struct kmem_cache *s)
+{
+	for (int node = 0; node < nr_node_ids; node++) {
+		struct slab_node *n = get_node(s, node);
+		struct list_head *lists[] = { &n->slabs_partial, &n->slabs_full, &n->slabs_free };
+
+		for (unsigned int l = 0; l < ARRAY_SIZE(lists); l++) {
+			struct slab_slab *slab;
+
+			list_for_each_entry(slab, lists[l], slab_list) {
+				struct page *page = sl_slab_page(slab);
+
+				for (unsigned long i = 0; i < (1UL << slab->__page_order); i++)
+					page[i].slab_cache = s;
+			}
+		}
+	}
+}
+
+/*
+ * slab_init - the kernel's kmem_cache_init() (seed 000):
+ *  1) kmem_cache in static storage, its nodes the static init lists
+ *     (DOWN -> PARTIAL);
+ *  2) the kmalloc cache that holds struct slab_node, its nodes static
+ *     too (-> PARTIAL_NODE);
+ *  3) both caches' static node structures replaced by kmalloc'd copies;
+ *  4) kmem_cache copied into an object of itself.
+ * The other kmalloc caches follow (slab_common, -> UP), then init_late
+ * sizes every cache's arrays.
+ */
+static void slab_init(void)
+{
+	static char kmem_cache_boot[BOOT_CACHE_SIZE] __attribute__((aligned(CACHE_LINE_SIZE)));
+	unsigned int index_node = kmalloc_index(sizeof(struct slab_node));
+	struct kmem_cache *s;
+
+	if (nr_node_ids == 1)
+		use_alien_caches = false;
+	for (int i = 0; i < NUM_INIT_LISTS; i++)
+		kmem_cache_node_init(&init_kmem_cache_node[i]);
+
+	kmem_cache = (struct kmem_cache *)kmem_cache_boot;
+	create_boot_cache(kmem_cache, "kmem_cache",
+			  (unsigned int)(sizeof(struct kmem_cache) + slab_cache_be_size()),
+			  SLAB_HWCACHE_ALIGN);
+	list_add(&kmem_cache->list, &slab_caches);
+	slab_state = PARTIAL;
+
+	__atomic_store_n(&kmalloc_caches[index_node],
+			 create_kmalloc_cache(kmalloc_info[index_node].name,
+					      kmalloc_info[index_node].size, 0),
+			 __ATOMIC_RELEASE);
+	slab_state = PARTIAL_NODE;
+
+	for (int nid = 0; nid < nr_node_ids; nid++) {
+		init_list(kmem_cache, &init_kmem_cache_node[CACHE_CACHE + nid], nid);
+		init_list(kmalloc_caches[index_node], &init_kmem_cache_node[SIZE_NODE + nid], nid);
+	}
+
+	s = kmem_cache_zalloc(kmem_cache, GFP_NOWAIT);
+	if (!s)
+		uslab_panic("SLAB: cannot allocate the kmem_cache cache while bootstrapping\n");
+	memcpy(s, kmem_cache, kmem_cache->object_size);
+	list_del(&kmem_cache->list);
+	list_add(&s->list, &slab_caches);
+	set_slabs_cache(s);
+	kmem_cache = s;
+}
+
+/* 6) every cache's arrays at their final sizes, random sequences made. */
+static void slab_init_late(void)
+{
+	struct kmem_cache *s;
+
+	pthread_mutex_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list)
+		if (enable_cpucache(s))
+			uslab_panic("SLAB: cannot size the arrays of %s\n", s->name);
+	pthread_mutex_unlock(&slab_mutex);
+}
+
+/* ----------------------------------------------------------- slabinfo */
+
+static void slab_get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	unsigned long total_slabs = 0, free_slabs = 0, free_objs = 0, shared_avail = 0;
+
+	for (int node = 0; node < nr_node_ids; node++) {
+		struct slab_node *n = get_node(s, node);
+
+		spin_lock(&n->list_lock);
+		total_slabs += n->total_slabs;
+		free_slabs += n->free_slabs;
+		free_objs += n->free_objects;
+		if (n->shared)
+			shared_avail += n->shared->avail;
+		spin_unlock(&n->list_lock);
+	}
+	memset(sinfo, 0, sizeof(*sinfo));
+	sinfo->num_objs = total_slabs * be->num;
+	sinfo->active_slabs = total_slabs - free_slabs;
+	sinfo->num_slabs = total_slabs;
+	/* objects in arrays count as active, as the kernel counts them */
+	sinfo->active_objs = sinfo->num_objs - free_objs;
+	sinfo->shared_avail = shared_avail;
+	sinfo->limit = READ_ONCE(be->limit);
+	sinfo->batchcount = READ_ONCE(be->batchcount);
+	sinfo->shared = READ_ONCE(be->shared);
+	sinfo->objects_per_slab = be->num;
+	sinfo->cache_order = be->gfporder;
+}
+
+/* ---------------------------------------------------------------- fork */
+
+static void slab_fork_prepare(void)
+{
+	struct kmem_cache *s;
+
+	list_for_each_entry(s, &slab_caches, list) {
+		for (int node = 0; node < nr_node_ids; node++) {
+			struct slab_node *n = get_node(s, node);
+
+			spin_lock(&n->list_lock);
+			if (n->alien)
+				for (int i = 0; i < nr_node_ids; i++)
+					if (n->alien[i])
+						spin_lock(&n->alien[i]->lock);
+		}
+	}
+}
+
+static void slab_fork_parent(void)
+{
+	struct kmem_cache *s;
+
+	list_for_each_entry(s, &slab_caches, list) {
+		for (int node = 0; node < nr_node_ids; node++) {
+			struct slab_node *n = get_node(s, node);
+
+			if (n->alien)
+				for (int i = 0; i < nr_node_ids; i++)
+					if (n->alien[i])
+						spin_unlock(&n->alien[i]->lock);
+			spin_unlock(&n->list_lock);
+		}
+	}
+}
+
+static void slab_fork_child(void)
+{
+	slab_fork_parent();
+}
+
+/* Give back everything a thread cached (it exits, or vanished in a fork). */
+static void slab_flush_area(char *area)
+{
+	struct kmem_cache *s;
+
+	pthread_mutex_lock(&slab_mutex);
+	sl_direct++;
+	list_for_each_entry(s, &slab_caches, list)
+		flush_slot(s, area_slot(area, s));
+	sl_direct--;
+	pthread_mutex_unlock(&slab_mutex);
+}
+
+/* ------------------------------------------------------------ validation */
+
+static __cold __attribute__((format(printf, 3, 4)))
+void validate_err(struct kmem_cache *s, struct slab_slab *slab, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	uslab_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	slab_report_header(s, "%s", line);
+	print_slab(s, slab);
+	uslab_count_error();
+}
+
+/*
+ * validate_slab - one slab: it names @s, its active count suits its list,
+ * its free indices are in range and distinct, and each free object
+ * carries the "on its slab" marker.
+ */
+static long validate_slab(struct kmem_cache *s, struct slab_slab *slab, int which)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	unsigned char seen[SLAB_OBJ_MAX_NUM + 1];
+	long errors = 0;
+
+	if (slab->slab_cache != s || !(slab->__page_flags & PG_slab)) {
+		validate_err(s, slab, "Not a slab of this cache");
+		return 1;
+	}
+	if ((which == 0 && (!slab->active || slab->active >= be->num)) ||
+	    (which == 1 && slab->active != be->num) || (which == 2 && slab->active)) {
+		validate_err(s, slab, "Slab with %u active objects on the %s list", slab->active,
+			     which == 0 ? "partial" : which == 1 ? "full" : "free");
+		errors++;
+	}
+	if (slab->active > be->num || slab->span != be->num * s->size)
+		return errors + 1;
+	if (slab->active == be->num)
+		return errors;
+	memset(seen, 0, sizeof(seen));
+	for (unsigned int i = slab->active; i < be->num; i++) {
+		unsigned int idx = get_free_obj(slab, i);
+
+		if (idx >= be->num || seen[idx]) {
+			validate_err(s, slab, "Freelist corrupt: index %u at %u", idx, i);
+			return errors + 1;
+		}
+		seen[idx] = 1;
+		if (!object_in_slab(s, index_to_obj(s, slab, idx))) {
+			validate_err(s, slab, "Free object %p has lost its free marker",
+				     index_to_obj(s, slab, idx));
+			errors++;
+		}
+	}
+	return errors;
+}
+
+/* Every object in a shared or alien array must carry the array marker. */
+static long validate_array(struct kmem_cache *s, struct sl_array *ac, const char *what)
+{
+	long errors = 0;
+
+	for (unsigned int i = 0; i < ac->avail; i++) {
+		if (!sl_object_in_array(s, ac->entry[i])) {
+			validate_err(s, NULL, "Object %p in %s is not marked free", ac->entry[i], what);
+			errors++;
+		}
+	}
+	return errors;
+}
+
+static long slab_validate(struct kmem_cache *s)
+{
+	long errors = 0;
+
+	for (int node = 0; node < nr_node_ids; node++) {
+		struct slab_node *n = get_node(s, node);
+		struct list_head *lists[] = { &n->slabs_partial, &n->slabs_full, &n->slabs_free };
+		unsigned long total = 0, nfree = 0, free_objs = 0;
+
+		spin_lock(&n->list_lock);
+		for (int l = 0; l < 3; l++) {
+			struct slab_slab *slab;
+
+			list_for_each_entry(slab, lists[l], slab_list) {
+				total++;
+				nfree += l == 2;
+				free_objs += slab_cache_be(s)->num - slab->active;
+				errors += validate_slab(s, slab, l);
+			}
+		}
+		if (n->shared)
+			errors += validate_array(s, n->shared, "the shared array");
+		if (total != n->total_slabs || nfree != n->free_slabs || free_objs != n->free_objects) {
+			validate_err(s, NULL, "Node %d: %lu slabs, %lu free, %lu free objects; counted %lu, %lu, %lu",
+				     node, n->total_slabs, n->free_slabs, n->free_objects,
+				     total, nfree, free_objs);
+			errors++;
+		}
+		spin_unlock(&n->list_lock);
+		for (int i = 0; n->alien && i < nr_node_ids; i++) {
+			if (!n->alien[i])
+				continue;
+			spin_lock(&n->alien[i]->lock);
+			errors += validate_array(s, n->alien[i], "an alien cache");
+			spin_unlock(&n->alien[i]->lock);
+		}
+	}
+	if (cpu_attached()) {
+		struct array_cache *ac = sl_cpu_cache(s);
+
+		for (unsigned int i = 0; i < ac->avail && ac->entry; i++) {
+			if (!sl_object_in_array(s, ac->entry[i])) {
+				validate_err(s, NULL, "Object %p in this thread's array is not marked free",
+					     ac->entry[i]);
+				errors++;
+			}
+		}
+	}
+	return errors;
+}
+
+/* ------------------------------------------------------------ the contract */
+
+static bool slab_check_object(struct kmem_cache *s, struct page *page, const void *x)
+{
+	return check_live_object(s, sl_page_slab(compound_head(page)), x);
+}
+
+static void slab_free_slab_object(struct kmem_cache *s, void *x, struct page *page)
+{
+	sl_cache_free_slow(s, x, page);
+}
+
+const struct slab_backend slab_backend_slab = {
+	.name			= "slab",
+	.kmalloc_shift_low	= 5,
+	.kmalloc_shift_high	= 22,
+	.init			= slab_init,
+	.init_late		= slab_init_late,
+	.create			= slab_create,
+	.alias			= slab_alias,
+	.shutdown		= slab_shutdown,
+	.release		= slab_release,
+	.shrink			= slab_shrink,
+	.get_slabinfo		= slab_get_slabinfo,
+	.tune			= slab_tune_cpucache,
+	.check_object		= slab_check_object,
+	.free_slab_object	= slab_free_slab_object,
+	.validate		= slab_validate,
+	.cache_be_size		= slab_cache_be_size,
+	.fork_prepare		= slab_fork_prepare,
+	.fork_parent		= slab_fork_parent,
+	.fork_child		= slab_fork_child,
+	.flush_area		= slab_flush_area,
+};

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: MIT
+/*
+ * slab_internals.c - the SLAB back end from the inside: the bootstrap
+ * (slab_state, kmem_cache an object of itself, the kmalloc classes 32 ..
+ * 4M), the freelist placement the kernel's rule picks, colouring, the
+ * enable_cpucache tunables, refill and flush batches, shrink, alien caches
+ * on two fake nodes (run again in a child with USLAB_NUMA_NODES=2), the
+ * random freelist order, double frees from the fast path and from another
+ * thread, and slab_tune_cpucache()'s checks.
+ */
+#include "slab/slab_fast.h"
+#include <uslab/uslab.h>
+#include "../test.h"
+
+#include <pthread.h>
+
+#define ALLOCATOR_SLAB 1
+
+/*
+ * Weak, so that this program links (and skips) in a build whose library
+ * has no SLAB back end yet; init.c's table pulls slab.o in when it does.
+ */
+extern const struct slab_backend slab_backend_slab __attribute__((weak));
+int slab_tune_cpucache(struct kmem_cache *s, int limit, int batchcount, int shared)
+	__attribute__((weak));
+
+static struct slab_slab *slab_of(const void *obj)
+{
+	return sl_page_slab(virt_to_head_page(obj));
+}
+
+static struct kmem_cache *cache_of(const void *obj)
+{
+	struct page *page = virt_to_head_page(obj);
+
+	return (page->flags & PG_slab) ? page->slab_cache : NULL;
+}
+
+static int hook_calls;
+static char last_report[128];
+
+static void hook(const char *what)
+{
+	__atomic_add_fetch(&hook_calls, 1, __ATOMIC_RELAXED);
+	snprintf(last_report, sizeof(last_report), "%s", what ? what : "");
+}
+
+static void bootstrap(void)
+{
+	struct kmem_cache *s;
+	int n = 0;
+
+	kmem_cache_init();
+	CHECK_EQ(slab_state, FULL);
+	CHECK(slab_be == &slab_backend_slab);
+	CHECK(cache_of(kmem_cache) == kmem_cache);
+	CHECK(!strcmp(kmem_cache->name, "kmem_cache"));
+	list_for_each_entry(s, &slab_caches, list) {
+		n++;
+		CHECK(cache_of(s) == kmem_cache);
+		for (int node = 0; node < nr_node_ids; node++) {
+			struct slab_node *sn = slab_cache_be(s)->node[node];
+
+			/* no static init list is left: every node is a kmalloc object */
+			CHECK(sn && cache_of(sn) == kmalloc_slab(sizeof(struct slab_node)));
+		}
+	}
+	CHECK_EQ(n, 1 + 20);	/* kmem_cache, kmalloc-32 .. kmalloc-4M with 96 and 192 */
+	for (unsigned int i = 5; i <= 22; i++)
+		CHECK(kmalloc_caches[i] && !strcmp(kmalloc_caches[i]->name, kmalloc_info[i].name));
+	CHECK(!strcmp(kmalloc_caches[1]->name, "kmalloc-96"));
+	CHECK(!strcmp(kmalloc_caches[2]->name, "kmalloc-192"));
+	CHECK(!strcmp(kmalloc_slab(1)->name, "kmalloc-32"));
+	CHECK(!strcmp(kmalloc_slab(4 << 20)->name, "kmalloc-4M"));
+	CHECK(kmalloc_caches[3] == NULL && kmalloc_caches[4] == NULL);
+}
+
+static void ctor(void *p)
+{
+	memset(p, 0x5a, 8);
+}
+
+static void placement(void)
+{
+	struct kmem_cache *s;
+
+	/* small, no constructor: the array in a free object */
+	CHECK(OBJFREELIST_SLAB(kmalloc_slab(128)));
+	CHECK_EQ(slab_cache_be(kmalloc_slab(128))->num, 32);
+	CHECK(OBJFREELIST_SLAB(kmalloc_slab(4096)));
+	/* kmalloc-32: 128 indices do not fit in an object, off-slab saves nothing */
+	s = kmalloc_slab(32);
+	CHECK(!OBJFREELIST_SLAB(s) && !OFF_SLAB(s));
+	CHECK_EQ(slab_cache_be(s)->num, 124);
+	CHECK_EQ(slab_cache_be(kmalloc_slab(96))->num, 42);
+	/* kmalloc-8k: order 1, one object */
+	CHECK_EQ(slab_cache_be(kmalloc_slab(8192))->gfporder, 1);
+	CHECK_EQ(slab_cache_be(kmalloc_slab(8192))->num, 1);
+
+	/* a constructor, and objects that fill the page: off-slab is cheaper */
+	s = kmem_cache_create("offslab", 504, 0, 0, ctor);
+	CHECK(OFF_SLAB(s));
+	CHECK_EQ(s->size, 512);
+	CHECK_EQ(s->offset, 504);	/* the marker after the object */
+	CHECK_EQ(slab_cache_be(s)->num, 8);
+	void *o = kmem_cache_alloc(s, GFP_KERNEL);
+	CHECK(((unsigned char *)o)[0] == 0x5a);
+	CHECK(cache_of(slab_of(o)->freelist) == kmalloc_slab(8));
+	kmem_cache_free(s, o);
+	kmem_cache_destroy(s);
+
+	/* a constructor with room left over: on-slab */
+	s = kmem_cache_create("onslab", 200, 0, 0, ctor);
+	CHECK(!OFF_SLAB(s) && !OBJFREELIST_SLAB(s));
+	CHECK_EQ(s->size, 208);
+	CHECK_EQ(slab_cache_be(s)->num, 4096 / 209);
+	kmem_cache_destroy(s);
+}
+
+static void colouring(void)
+{
+	struct kmem_cache *s = kmem_cache_create("colours", 700, 0, SLAB_NO_MERGE, NULL);
+	struct slab_cache_be *be = slab_cache_be(s);
+	static void *v[2000];
+	struct slab_slab *prev = NULL;
+	int colours = -1, steps = 0, bad = 0;
+
+	CHECK_EQ(s->size, 704);
+	CHECK_EQ(be->gfporder, 1);	/* order 0 wastes more than an eighth */
+	CHECK_EQ(be->num, 11);
+	CHECK_EQ(be->colour_off, 64);
+	CHECK_EQ(be->colour, (8192 - 11 * 704) / 64);
+	for (int i = 0; i < 2000; i++) {
+		struct slab_slab *slab;
+		unsigned long off;
+
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		slab = slab_of(v[i]);
+		if (slab == prev)
+			continue;
+		off = (unsigned long)((char *)slab->s_mem - (char *)__page_address(sl_slab_page(slab)));
+		if (off % be->colour_off || off / be->colour_off >= be->colour) {
+			bad++;
+		} else {
+			int c = (int)(off / be->colour_off);
+
+			if (colours >= 0 && c != (colours + 1) % (int)be->colour)
+				bad++;
+			colours = c;
+			steps++;
+		}
+		prev = slab;
+	}
+	CHECK(steps > 20);
+	CHECK_EQ(bad, 0);
+	for (int i = 0; i < 2000; i++)
+		kmem_cache_free(s, v[i]);
+	kmem_cache_destroy(s);
+}
+
+static void tunables(void)
+{
+	unsigned int shared = os_nr_cpus() > 1 ? 8 : 0;
+	struct { size_t size; unsigned int limit; } t[] = {
+		{ 32, 120 }, { 256, 120 }, { 512, 54 }, { 1024, 54 }, { 2048, 24 },
+		{ 4096, 24 }, { 8192, 8 }, { 131072, 8 }, { 262144, 1 }, { 4 << 20, 1 },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(t); i++) {
+		struct slab_cache_be *be = slab_cache_be(kmalloc_slab(t[i].size));
+
+		CHECK_EQ(be->limit, t[i].limit);
+		CHECK_EQ(be->batchcount, (t[i].limit + 1) / 2);
+		CHECK_EQ(be->shared, t[i].size <= 4096 ? shared : 0);
+	}
+}
+
+static void batches(void)
+{
+	struct kmem_cache *s = kmem_cache_create("batches", 64, 0, SLAB_NO_MERGE, NULL);
+	struct array_cache *ac;
+	static void *v[400];
+
+	v[0] = kmem_cache_alloc(s, GFP_KERNEL);
+	ac = sl_cpu_cache(s);
+	CHECK_EQ(ac->limit, 120);
+	CHECK_EQ(ac->batchcount, 60);
+	/* the first refill of an untouched array takes BATCHREFILL_LIMIT (16) */
+	CHECK_EQ(ac->avail, 15);
+	for (int i = 1; i < 16; i++)
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	CHECK_EQ(ac->avail, 0);
+	/*
+	 * Touched now: a whole batch, but only from what the node has; a new
+	 * slab is grown only when the node has nothing (63 objects per slab).
+	 */
+	CHECK_EQ(slab_cache_be(s)->num, 63);
+	v[16] = kmem_cache_alloc(s, GFP_KERNEL);
+	CHECK_EQ(ac->avail, 63 - 16 - 1);
+	for (int i = 17; i < 17 + 46; i++)
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	v[63] = kmem_cache_alloc(s, GFP_KERNEL);	/* nothing left: a new slab, a whole batch */
+	CHECK_EQ(ac->avail, 60 - 1);
+	for (int i = 64; i < 400; i++)
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int i = 0; i < 400; i++)
+		kmem_cache_free(s, v[i]);
+	/* full arrays give their oldest batch away: avail stays in (limit - batch, limit] */
+	CHECK(ac->avail > 120 - 60 && ac->avail <= 120);
+
+	/* shrink: this thread's array, the shared array, the free slabs */
+	struct slabinfo si;
+	CHECK_EQ(kmem_cache_shrink(s), 0);
+	CHECK_EQ(ac->avail, 0);
+	slab_backend_slab.get_slabinfo(s, &si);
+	CHECK_EQ(si.num_slabs, 0);
+	CHECK_EQ(si.active_objs, 0);
+	CHECK_EQ(si.shared_avail, 0);
+	CHECK_EQ(uslab_validate(s), 0);
+	kmem_cache_destroy(s);
+}
+
+static void random_order(void)
+{
+	struct kmem_cache *s = kmem_cache_create("shuffled", 128, 0, SLAB_NO_MERGE, NULL);
+	struct slab_cache_be *be = slab_cache_be(s);
+	void *o = kmem_cache_alloc(s, GFP_KERNEL);
+	struct slab_slab *slab = slab_of(o);
+	unsigned char seen[256] = { 0 };
+	int linear = 1, perm = 1;
+
+	CHECK(be->random_seq != NULL);
+	CHECK(OBJFREELIST_SLAB(s) && slab->freelist);
+	for (unsigned int i = 0; i < be->num; i++) {
+		unsigned int idx = ((freelist_idx_t *)slab->freelist)[i];
+
+		perm &= idx < be->num && !seen[idx];
+		if (idx < be->num)
+			seen[idx] = 1;
+		linear &= idx == i;
+	}
+	CHECK(perm);
+	CHECK(!linear);
+	kmem_cache_free(s, o);
+	kmem_cache_destroy(s);
+}
+
+static void *free_it(void *p)
+{
+	kmem_cache_free(cache_of(p), p);
+	return NULL;
+}
+
+static void double_free(void)
+{
+	struct kmem_cache *s = kmem_cache_create("twice", 48, 0, SLAB_NO_MERGE, NULL);
+	struct kmem_cache *t = kmem_cache_create("other", 48, 0, SLAB_NO_MERGE, NULL);
+	unsigned long errs = uslab_error_count();
+	void *a = kmem_cache_alloc(s, GFP_KERNEL);
+	void *b = kmem_cache_alloc(s, GFP_KERNEL);
+	void *filler[300];
+	pthread_t th;
+
+	uslab_set_report_hook(hook, 1);
+	/* the fast path: a is on top of this thread's array */
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, a);
+	CHECK_EQ(hook_calls, 1);
+	CHECK(strstr(last_report, "Object already free") != NULL);
+	/* after other frees, and after the array was flushed to the slabs */
+	for (int i = 0; i < 300; i++)
+		filler[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int i = 0; i < 300; i++)
+		kmem_cache_free(s, filler[i]);
+	kmem_cache_free(s, a);
+	CHECK_EQ(hook_calls, 2);
+	kmem_cache_shrink(s);
+	/* from another thread: b freed here, then there */
+	kmem_cache_free(s, b);
+	pthread_create(&th, NULL, free_it, b);
+	pthread_join(th, NULL);
+	CHECK_EQ(hook_calls, 3);
+	/* an interior pointer */
+	a = kmem_cache_alloc(s, GFP_KERNEL);
+	kmem_cache_free(s, (char *)a + 8);
+	CHECK_EQ(hook_calls, 4);
+	CHECK(strstr(last_report, "Invalid object pointer") != NULL);
+	/* the wrong cache: reported, counted, freed into its own */
+	unsigned long before = uslab_error_count();
+	kmem_cache_free(t, a);
+	CHECK_EQ(uslab_error_count(), before + 1);
+	CHECK(sl_object_is_free(s, a));
+	uslab_set_report_hook(NULL, 0);
+	CHECK(uslab_error_count() >= errs + 5);
+	CHECK_EQ(uslab_validate(s), 0);
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(t);
+	hook_calls = 0;
+}
+
+static void destroy_busy(void)
+{
+	struct kmem_cache *s = kmem_cache_create("busy", 40, 0, SLAB_NO_MERGE, NULL);
+	void *o = kmem_cache_alloc(s, GFP_KERNEL);
+	unsigned long errs = uslab_error_count();
+
+	kmem_cache_destroy(s);		/* refused: o is live */
+	CHECK(uslab_error_count() > errs);
+	kmem_cache_free(s, o);
+	kmem_cache_destroy(s);
+}
+
+static void tune(void)
+{
+	struct kmem_cache *s = kmem_cache_create("tuned", 200, 0, SLAB_NO_MERGE, NULL);
+	void *o = kmem_cache_alloc(s, GFP_KERNEL);
+	struct array_cache *ac = sl_cpu_cache(s);
+	void *v[64];
+
+	CHECK_EQ(slab_tune_cpucache(s, 0, 1, 1), -EINVAL);
+	CHECK_EQ(slab_tune_cpucache(s, 10, 0, 1), -EINVAL);
+	CHECK_EQ(slab_tune_cpucache(s, 10, 11, 1), -EINVAL);
+	CHECK_EQ(slab_tune_cpucache(s, 10, 5, -1), -EINVAL);
+	pthread_mutex_lock(&slab_mutex);
+	CHECK_EQ(slab_tune_cpucache(s, 10, 5, 1), 0);
+	pthread_mutex_unlock(&slab_mutex);
+	CHECK_EQ(slab_cache_be(s)->limit, 10);
+	CHECK_EQ(ac->limit, 10);	/* this thread's array at once */
+	CHECK_EQ(ac->batchcount, 5);
+	CHECK_EQ(slab_cache_be(s)->node[0]->shared->limit, 5);
+	for (int i = 0; i < 64; i++)
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int i = 0; i < 64; i++)
+		kmem_cache_free(s, v[i]);
+	CHECK(ac->avail <= 10);
+	kmem_cache_free(s, o);
+	CHECK_EQ(uslab_validate(s), 0);
+	kmem_cache_destroy(s);
+}
+
+/* Run with two fake nodes: objects of the other node go to an alien cache. */
+static int alien_main(void)
+{
+	struct kmem_cache *s;
+	void *o[20];
+	int me, other;
+
+	kmem_cache_init();
+	CHECK_EQ(nr_node_ids, 2);
+	s = kmem_cache_create("alien", 64, 0, SLAB_NO_MERGE, NULL);
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));	/* attach, learn the node */
+	me = (int)sl_cpu_cache(s)->node;
+	other = 1 - me;
+	for (int i = 0; i < 20; i++) {
+		o[i] = kmem_cache_alloc_node(s, GFP_KERNEL, other);
+		CHECK(o[i] && sl_slab_nid(slab_of(o[i])) == other);
+	}
+	struct slab_node *n = slab_cache_be(s)->node[sl_cpu_cache(s)->node];
+	for (int i = 0; i < 5; i++)
+		kmem_cache_free(s, o[i]);
+	/* unless this thread moved to the other node meanwhile */
+	if ((int)sl_cpu_cache(s)->node == me) {
+		CHECK(n->alien && n->alien[other]);
+		CHECK_EQ(n->alien[other]->avail, 5);
+	}
+	for (int i = 5; i < 20; i++)
+		kmem_cache_free(s, o[i]);
+	CHECK_EQ(uslab_validate(s), 0);
+	kmem_cache_shrink(s);
+	kmem_cache_destroy(s);
+	return test_done("slab_internals (2 nodes)");
+}
+
+int main(int argc, char **argv)
+{
+	if (!&slab_backend_slab || uslab_option_set("allocator", ALLOCATOR_SLAB))
+		test_skip("slab_internals", "no SLAB back end in this build");
+	if (argc > 1 && !strcmp(argv[1], "alien")) {
+		uslab_option_set("numa_nodes", 2);
+		return alien_main();
+	}
+	bootstrap();
+	placement();
+	colouring();
+	tunables();
+	batches();
+	random_order();
+	double_free();
+	destroy_busy();
+	tune();
+
+	/* the alien caches, in a process of its own with two nodes */
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", argv[0], "alien", (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return test_done("slab_internals");
+}
