@@ -235,7 +235,9 @@ enum uslab_opt {
 	OPT_PAGE_RETAIN_MB,	/* free memory kept backed before madvise */
 	OPT_PAGE_LIMIT_MB,	/* cap on memory the page allocator maps (0: none) */
 	OPT_NUMA_NODES,		/* fake NUMA: split the CPUs into N nodes */
-	OPT_ALLOCATOR,		/* the back end: 0 slub */
+	OPT_ALLOCATOR,		/* the back end: 0 slub, 1 slab */
+	OPT_SLAB_FREELIST_RANDOM, /* CONFIG_SLAB_FREELIST_RANDOM, both back ends */
+	OPT_SLAB_MAX_ORDER,	/* slab_max_order: SLAB's largest slab order */
 	OPT__COUNT
 };
 

@@ -48,6 +48,8 @@ static struct uslab_option options[OPT__COUNT] = {
 	[OPT_NUMA_NODES]       = OPTION("numa_nodes", "USLAB_NUMA_NODES", 1, 1, 64),
 	[OPT_ALLOCATOR]        = { .name = "allocator", .env = "USLAB_ALLOCATOR",
 				   .max = 1, .names = allocator_names },
+	[OPT_SLAB_FREELIST_RANDOM] = OPTION("slab_freelist_random", "USLAB_SLAB_FREELIST_RANDOM", 1, 0, 1),
+	[OPT_SLAB_MAX_ORDER]   = OPTION("slab_max_order", "USLAB_SLAB_MAX_ORDER", 1, 0, MAX_ORDER),
 };
 
 /*

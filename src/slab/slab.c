@@ -92,17 +92,10 @@
 #define CACHE_CACHE		0
 #define SIZE_NODE		MAX_NUMNODES
 
-/*
- * Build switch for CONFIG_SLAB_FREELIST_RANDOM.  Wanted as an option
- * (OPT_SLAB_FREELIST_RANDOM, default 1); until options.c has it, on.
- */
-#ifdef USLAB_HAVE_OPT_SLAB_FREELIST_RANDOM
+/* CONFIG_SLAB_FREELIST_RANDOM, as an option (slab_freelist_random, default on). */
 #define slab_freelist_random() (uslab_opt(OPT_SLAB_FREELIST_RANDOM) != 0)
-#else
-static const bool config_slab_freelist_random = true;
-#define slab_freelist_random() config_slab_freelist_random
-#endif
 
+/* The kernel's slab_max_order= boot option (option slab_max_order), set at init. */
 static unsigned int slab_max_order = SLAB_MAX_ORDER_DEFAULT;
 static bool use_alien_caches = true;
 static struct slab_node init_kmem_cache_node[NUM_INIT_LISTS];
@@ -1786,6 +1779,7 @@ static void slab_init(void)
 
 	if (nr_node_ids == 1)
 		use_alien_caches = false;
+	slab_max_order = (unsigned int)uslab_opt(OPT_SLAB_MAX_ORDER);
 	for (int i = 0; i < NUM_INIT_LISTS; i++)
 		kmem_cache_node_init(&init_kmem_cache_node[i]);
 

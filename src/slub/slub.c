@@ -178,6 +178,90 @@ static inline void dec_slabs_node(struct kmem_cache_node *n, unsigned int object
 
 /* ------------------------------------------------- slabs from the buddy */
 
+/* ------------------------------------------------ freelist randomisation */
+
+/*
+ * CONFIG_SLAB_FREELIST_RANDOM: each cache gets a random permutation of
+ * its object indices when it is set up (random_seq), and each new slab
+ * links its free objects in that order from a random starting point, so
+ * the order in which objects are handed out cannot be guessed from their
+ * addresses.  The sequence is kmalloc'd, so the caches made before the
+ * kmalloc caches get theirs in init_late.  Option slab_freelist_random.
+ */
+static __thread uint64_t slub_rand_state __attribute__((tls_model("initial-exec")));
+
+static uint64_t slub_rand(void)
+{
+	uint64_t x = slub_rand_state;
+
+	if (unlikely(!x))
+		x = os_random() | 1;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	slub_rand_state = x;
+	return x;
+}
+
+static void init_cache_random_seq(struct kmem_cache *s)
+{
+	struct slub_cache *sc = slub_cache(s);
+	unsigned int count = oo_objects(sc->oo);
+	unsigned int *seq;
+
+	if (!uslab_opt(OPT_SLAB_FREELIST_RANDOM) || count < 2 || sc->random_seq)
+		return;
+	seq = kmalloc_array(count, sizeof(*seq), GFP_KERNEL | __GFP_NOWARN);
+	if (!seq)
+		return;		/* linear freelists: correct, only less random */
+	for (unsigned int i = 0; i < count; i++)
+		seq[i] = i;
+	for (unsigned int i = count - 1; i > 0; i--) {	/* Fisher-Yates */
+		unsigned int j = (unsigned int)(slub_rand() % (i + 1)), t = seq[i];
+
+		seq[i] = seq[j];
+		seq[j] = t;
+	}
+	sc->random_seq = seq;
+}
+
+/*
+ * shuffle_freelist - link a new slab's @objects objects in the cache's
+ * random order, starting anywhere in it (a slab of the fallback order has
+ * fewer objects: indices past the end are skipped).  Constructors run
+ * first, in address order.  False if the cache has no sequence.
+ */
+static bool shuffle_freelist(struct kmem_cache *s, struct slab *slab, char *start,
+			     unsigned int objects)
+{
+	const unsigned int *seq = slub_cache(s)->random_seq;
+	unsigned int count = oo_objects(slub_cache(s)->oo), pos, linked = 0;
+	void *prev = NULL;
+
+	if (!seq || objects < 2)
+		return false;
+	if (s->ctor)
+		for (unsigned int i = 0; i < objects; i++)
+			s->ctor(start + (size_t)i * s->size);
+	pos = (unsigned int)(slub_rand() % count);
+	for (unsigned int n = 0; n < count && linked < objects; n++) {
+		unsigned int idx = seq[(pos + n) % count];
+		void *p;
+
+		if (idx >= objects)
+			continue;
+		p = start + (size_t)idx * s->size;
+		if (prev)
+			set_freepointer(s, prev, p);
+		else
+			slab->freelist = p;
+		prev = p;
+		linked++;
+	}
+	set_freepointer(s, prev, NULL);
+	return true;
+}
+
 /*
  * allocate_slab - a new slab, frozen, with every object on its freelist
  * (which the caller takes) and inuse == objects.  The constructor runs
@@ -221,6 +305,8 @@ static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	slab->local_free = 0;
 
 	start = slab_address(slab);
+	if (shuffle_freelist(s, slab, start, objects))
+		goto done;
 	for (unsigned int i = 0; i < objects; i++) {
 		p = start + (size_t)i * s->size;
 		if (s->ctor)
@@ -228,6 +314,7 @@ static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 		set_freepointer(s, p, i + 1 < objects ? p + s->size : NULL);
 	}
 	slab->freelist = start;
+done:
 	if (likely(get_node(s, slab_nid(slab))))
 		inc_slabs_node(get_node(s, slab_nid(slab)), objects);
 	return slab;
@@ -1121,6 +1208,8 @@ static int slub_create(struct kmem_cache *s, slab_flags_t flags)
 		cpu_slot_free(slot);
 		return -ENOMEM;
 	}
+	if (slab_state >= UP)
+		init_cache_random_seq(s);
 	return 0;
 }
 
@@ -1226,6 +1315,8 @@ static int slub_shutdown(struct kmem_cache *s)
 
 static void slub_release(struct kmem_cache *s)
 {
+	kfree(slub_cache(s)->random_seq);
+	slub_cache(s)->random_seq = NULL;
 	free_kmem_cache_nodes(s);
 	cpu_slot_free((int)s->cpu_id);
 }
@@ -1291,9 +1382,13 @@ static void slub_init(void)
 	kmem_cache_node = bootstrap(kmem_cache_node);
 }
 
-/* SLUB sizes nothing after the kmalloc caches exist (SLAB does). */
+/* Once kmalloc works: the random sequences of the caches made before it. */
 static void slub_init_late(void)
 {
+	struct kmem_cache *s;
+
+	list_for_each_entry(s, &slab_caches, list)
+		init_cache_random_seq(s);
 }
 
 /* ----------------------------------------------------------- slabinfo */

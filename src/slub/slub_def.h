@@ -153,6 +153,7 @@ struct slub_cache {
 	unsigned int cpu_partial;	/* free objects kept on a cpu partial chain */
 	unsigned int cpu_partial_slabs;	/* and at most this many slabs */
 	unsigned long flush_gen;	/* bumped to ask every slot to flush */
+	unsigned int *random_seq;	/* freelist order of a new slab, or NULL */
 	struct kmem_cache_node *node[];	/* nr_node_ids of them */
 };
 

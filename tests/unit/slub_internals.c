@@ -213,6 +213,34 @@ static void local_frees(void)
 	kmem_cache_destroy(s);
 }
 
+/* CONFIG_SLAB_FREELIST_RANDOM: a new slab does not hand out its objects in address order. */
+static void random_freelist(void)
+{
+	struct kmem_cache *s = kmem_cache_create("shuffled", 64, 0, SLAB_NO_MERGE, NULL);
+	unsigned int n = oo_objects(slub_cache(s)->oo), ascending = 0;
+	void *v[512];
+
+	CHECK(uslab_option_get("slab_freelist_random") == 1);
+	CHECK(slub_cache(s)->random_seq != NULL);
+	CHECK(n >= 8 && n <= 512);
+	for (unsigned int i = 0; i < n; i++)
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (unsigned int i = 1; i < n; i++)
+		ascending += (uintptr_t)v[i] == (uintptr_t)v[i - 1] + 64;
+	printf("random freelist: %u of %u objects follow their predecessor in memory\n",
+	       ascending, n - 1);
+	CHECK(ascending < n / 2);
+	/* the sequence is a permutation: every object once */
+	unsigned int seen[512] = { 0 };
+	for (unsigned int i = 0; i < n; i++)
+		seen[slub_cache(s)->random_seq[i]]++;
+	for (unsigned int i = 0; i < n; i++)
+		CHECK_EQ(seen[i], 1);
+	for (unsigned int i = 0; i < n; i++)
+		kmem_cache_free(s, v[i]);
+	kmem_cache_destroy(s);
+}
+
 int main(void)
 {
 	/* SLUB's internals, whatever USLAB_ALLOCATOR says */
@@ -223,5 +251,6 @@ int main(void)
 	hardened_freepointer();
 	cpu_layer();
 	local_frees();
+	random_freelist();
 	return test_done("slub_internals");
 }
