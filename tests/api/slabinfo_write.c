@@ -8,8 +8,10 @@
 #include <uslab/slab.h>
 #include <uslab/uslab.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include "../test.h"
 
 /* The "tunables <limit> <batchcount> <shared>" of @name in slabinfo. */
@@ -28,6 +30,62 @@ static int tunables(const char *name, int *limit, int *batch, int *shared)
 		}
 	}
 	return 0;
+}
+
+/* Threads allocate and free while the main thread retunes the cache. */
+static struct kmem_cache *busy;
+static volatile int busy_stop;
+
+static void *busy_worker(void *arg)
+{
+	void *v[300] = { 0 };
+	unsigned int x = (unsigned int)(uintptr_t)arg;
+	long bad = 0;
+
+	while (!busy_stop) {
+		x = x * 1103515245u + 12345u;
+		unsigned int i = (x >> 8) % 300;
+
+		if (v[i]) {
+			bad += *(unsigned int *)v[i] != i;
+			kmem_cache_free(busy, v[i]);
+		}
+		v[i] = kmem_cache_alloc(busy, GFP_KERNEL);
+		if (v[i])
+			*(unsigned int *)v[i] = i;
+	}
+	for (int i = 0; i < 300; i++)
+		kmem_cache_free(busy, v[i]);
+	return (void *)bad;
+}
+
+static void tune_while_busy(void)
+{
+	pthread_t t[3];
+	unsigned long errs = uslab_error_count();
+	long bad = 0;
+
+	busy = kmem_cache_create("tune-busy", 64, 0, SLAB_NO_MERGE, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, busy_worker, (void *)(uintptr_t)(i + 1));
+	for (int r = 0; r < 2000; r++) {
+		char line[64];
+		int limit = 1 + r % 200;
+
+		snprintf(line, sizeof(line), "tune-busy %d %d %d", limit, (limit + 1) / 2, r % 9);
+		CHECK_EQ(uslab_slabinfo_write(line), 0);
+	}
+	busy_stop = 1;
+	for (int i = 0; i < 3; i++) {
+		void *ret;
+
+		pthread_join(t[i], &ret);
+		bad += (long)ret;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(uslab_error_count(), errs);
+	kmem_cache_destroy(busy);
+	CHECK_EQ(uslab_error_count(), errs);
 }
 
 int main(void)
@@ -64,6 +122,7 @@ int main(void)
 		CHECK_EQ(uslab_slabinfo_write("tune-me 200 100 8\n"), 0);
 		CHECK(tunables("tune-me", &limit, &batch, &shared));
 		CHECK_EQ(limit, 200);
+		tune_while_busy();
 	}
 	/* the cache works on */
 	kmem_cache_free(s, o);
