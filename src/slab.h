@@ -175,6 +175,18 @@ void *kmalloc_large(size_t size, gfp_t flags, int node) __hidden;
 void *kvmalloc_huge(size_t size, gfp_t flags) __hidden;
 /* The generic kfree of what the inline path did not take. */
 void kfree_slow(const void *x) __hidden;
+/*
+ * kmem_cache_free_lookup - the head page of the slab of @x, for a
+ * kmem_cache_free() whose fast path could not see it; NULL (after a
+ * report, unless @x is NULL) if @x is no slab object.
+ */
+struct page *kmem_cache_free_lookup(const void *x) __hidden;
+/*
+ * cache_from_obj - the cache an object of the slab headed by @head
+ * belongs to; a free into another cache @s is reported (counted, not
+ * fatal) and the object goes to its own cache, as the kernel does.
+ */
+struct kmem_cache *cache_from_obj(struct kmem_cache *s, struct page *head) __hidden;
 /* The usable size at @x, reporting in @who's name if it is not a live block. */
 size_t ksize_checked(const void *x, const char *who) __hidden;
 

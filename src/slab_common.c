@@ -634,6 +634,34 @@ USLAB_API void kfree(const void *x)
 	kfree_inline(x);
 }
 
+struct page *kmem_cache_free_lookup(const void *x)
+{
+	struct ptr_info info;
+	enum ptr_kind kind;
+
+	if (unlikely(!x))
+		return NULL;
+	kind = classify_ptr(x, &info);
+	if (kind == PTR_SLAB)
+		return info.page;
+	if (kind == PTR_LARGE || kind == PTR_MAPPING)
+		free_err("kmem_cache_free", x, "Invalid object pointer",
+			 "not a slab object: a kmalloc_large block or a mapping");
+	else
+		report_bad_ptr("kmem_cache_free", x, kind, &info);
+	return NULL;
+}
+
+struct kmem_cache *cache_from_obj(struct kmem_cache *s, struct page *head)
+{
+	if (unlikely(s && head->slab_cache != s)) {
+		pr_err("kmem_cache_free: Wrong slab cache. %s but object is from %s\n",
+		       s->name, head->slab_cache->name);
+		uslab_count_error();
+	}
+	return head->slab_cache;
+}
+
 /*
  * ksize_checked - the usable size of the allocated block at @x, for
  * callers about to reuse it (krealloc, the shim's realloc): unlike

@@ -1165,29 +1165,12 @@ noinline void sl_cache_free_slow(struct kmem_cache *s, void *x, struct page *pag
 	struct slab_slab *slab;
 
 	if (!page || !(page->flags & PG_slab)) {
-		struct ptr_info info;
-		enum ptr_kind kind;
-
-		if (unlikely(!x))
+		page = kmem_cache_free_lookup(x);
+		if (!page)
 			return;
-		kind = classify_ptr(x, &info);
-		if (kind != PTR_SLAB) {
-			if (kind == PTR_LARGE || kind == PTR_MAPPING)
-				free_err("kmem_cache_free", x, "Invalid object pointer",
-					 "not a slab object: a kmalloc_large block or a mapping");
-			else
-				report_bad_ptr("kmem_cache_free", x, kind, &info);
-			return;
-		}
-		page = info.page;
 	}
 	slab = sl_page_slab(compound_head(page));
-	if (unlikely(s && slab->slab_cache != s)) {
-		pr_err("kmem_cache_free: Wrong slab cache. %s but object is from %s\n",
-		       s->name, slab->slab_cache->name);
-		uslab_count_error();
-	}
-	s = slab->slab_cache;
+	s = cache_from_obj(s, sl_slab_page(slab));
 	if (!check_live_object(s, slab, x))
 		return;
 	__cache_free(s, x, slab);

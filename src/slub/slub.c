@@ -978,28 +978,13 @@ static bool check_live_object(struct kmem_cache *s, struct slab *slab, const voi
 noinline void slab_free_slow(struct kmem_cache *s, void *x, struct slab *slab)
 {
 	if (!slab) {
-		struct ptr_info info;
-		enum ptr_kind kind;
+		struct page *page = kmem_cache_free_lookup(x);
 
-		if (unlikely(!x))
+		if (!page)
 			return;
-		kind = classify_ptr(x, &info);
-		if (kind != PTR_SLAB) {
-			if (kind == PTR_LARGE || kind == PTR_MAPPING)
-				free_err("kmem_cache_free", x, "Invalid object pointer",
-					 "not a slab object: a kmalloc_large block or a mapping");
-			else
-				report_bad_ptr("kmem_cache_free", x, kind, &info);
-			return;
-		}
-		slab = page_slab(info.page);
+		slab = page_slab(page);
 	}
-	if (unlikely(s && slab->slab_cache != s)) {
-		pr_err("kmem_cache_free: Wrong slab cache. %s but object is from %s\n",
-		       s->name, slab->slab_cache->name);
-		uslab_count_error();
-	}
-	s = slab->slab_cache;
+	s = cache_from_obj(s, slab_page(slab));
 	if (!check_live_object(s, slab, x))
 		return;
 	if (slab_owned_by_me(slab)) {
