@@ -129,9 +129,8 @@ int uslab_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 
 			if (!s)
 				s = "(null)";
-			n = strlen(s);
-			if (prec >= 0 && (size_t)prec < n)
-				n = (size_t)prec;
+			/* with a precision, never read past it: the array may have no NUL */
+			n = prec >= 0 ? strnlen(s, (size_t)prec) : strlen(s);
 			out_str(&o, s, n, width, left);
 			break;
 		}

@@ -125,7 +125,7 @@ static void unterminated_child(void)
 
 static void unterminated(void)
 {
-	int status;
+	int status = -1;
 	pid_t pid;
 
 	fflush(NULL);
