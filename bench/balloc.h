@@ -18,6 +18,9 @@
  *   B_TRIM()                     give free memory back to the OS; returns
  *                                a string naming what was called
  *   B_BACKEND                    "malloc", "kmalloc" or "kmem_cache"
+ *   b_uslab_allocator()          uslab's back end in this process ("slub"
+ *                                or "slab", USLAB_ALLOCATOR), NULL when
+ *                                uslab is not loaded (glibc, the peers)
  *
  * Without a kmem_cache back end a cache handle is just the object size,
  * so B_CACHE_ALLOC costs exactly one malloc()/kmalloc().
@@ -110,6 +113,15 @@ static inline void *b_entry_point(void)
 	return b_sym("malloc");
 }
 
+/* uslab's back end, if the malloc shim is what runs. */
+static inline const char *b_uslab_allocator(void)
+{
+	union { void *obj; const char *(*fn)(void); } f;
+
+	f.obj = b_sym("uslab_allocator");
+	return f.obj != NULL ? f.fn() : NULL;
+}
+
 /* ------------------------------------------------- uslab (both kinds) */
 #else
 
@@ -125,6 +137,11 @@ static inline void *b_entry_point(void)
 
 	f.fn = kmalloc;
 	return f.obj;
+}
+
+static inline const char *b_uslab_allocator(void)
+{
+	return uslab_allocator();
 }
 
 #if defined(BACKEND_KMALLOC)
@@ -168,18 +185,23 @@ static inline struct kmem_cache *b_kmem_cache_create(size_t size)
 
 /*
  * Print which shared object the allocator's entry point comes from, so
- * that the driver can check an LD_PRELOAD really took effect.
+ * that the driver can check an LD_PRELOAD really took effect, and which
+ * uslab back end runs (USLAB_ALLOCATOR), so that a SLAB run that fell back
+ * to SLUB is refused rather than reported as SLAB.
  */
 static inline void b_print_backend(void)
 {
 	Dl_info info;
 	void *fn = b_entry_point();
 	const char *where = "unknown";
+	const char *uslab = b_uslab_allocator();
 
 	if (fn != NULL && dladdr(fn, &info) != 0 && info.dli_fname != NULL)
 		where = info.dli_fname;
 	printf("INFO backend %s\n", B_BACKEND);
 	printf("INFO alloc_from %s\n", where);
+	if (uslab != NULL)
+		printf("INFO uslab_allocator %s\n", uslab);
 }
 
 #endif /* USLAB_BENCH_BALLOC_H */

@@ -27,6 +27,14 @@ tcmalloc and mimalloc.  Every allocator's ratio to it is a cost ratio:
 value / best for metrics where lower is better (times, instructions,
 memory), best / value for throughput.  So in both cases 1.00 is the best
 peer's level, below 1 beats it, above 1 loses to it.
+
+uslab runs twice: its SLUB back end (uslab-kmalloc, uslab-kmem_cache,
+uslab-shim) and its SLAB back end (uslab-slab-*: the same programs with
+USLAB_ALLOCATOR=slab).  Every program prints "INFO uslab_allocator slub|slab"
+(uslab_allocator()); a run whose back end is not its allocator's is refused,
+and a SLAB allocator's run that does not say so is too.  The "slab/slub"
+column is SLAB's cost relative to SLUB's, the same orientation: the
+geometric mean over the three flavours, below 1 SLAB wins.
 """
 
 import argparse
@@ -42,8 +50,17 @@ import subprocess
 import sys
 
 PEERS = ["glibc", "jemalloc", "tcmalloc", "mimalloc"]
-USLABS = ["uslab-kmalloc", "uslab-kmem_cache", "uslab-shim"]
+FLAVOURS = ["kmalloc", "kmem_cache", "shim"]
+USLABS_SLUB = ["uslab-" + f for f in FLAVOURS]
+USLABS_SLAB = ["uslab-slab-" + f for f in FLAVOURS]
+USLABS = USLABS_SLUB + USLABS_SLAB
 ALLOCATORS = PEERS + USLABS
+# The back end each uslab allocator must run on (INFO uslab_allocator).
+USLAB_BACKEND = dict([(a, "slub") for a in USLABS_SLUB] + [(a, "slab") for a in USLABS_SLAB])
+# SLAB's cost within this factor of SLUB's (either way) counts as a tie in
+# the slab/slub column: the timing runs are medians of a few runs on a
+# shared machine, and differences of a few percent are within their noise.
+TIE_BAND = 1.05
 
 # metric -> (better, unit, in the chart)
 METRICS = {
@@ -68,6 +85,8 @@ WORKLOAD_NOTES = [
      "(lock-free SPSC ring)"),
     ("threads/larson/Nt", "Larson-style server: N lineages of short-lived threads replacing "
      "random 8..1000-byte blocks inherited from the thread before"),
+    ("threads/larson_left/Nt", "RSS left after that Larson run, every block freed and every "
+     "thread gone: what thread churn strands (per-thread caches, partial slabs, arenas)"),
     ("mix/wsN", "random sizes 8..4096 (weighted to small) over a working set of N live objects"),
     ("memory/live", "RSS per live object, 1M objects of 64 bytes"),
     ("memory/free90", "RSS after freeing 90% of them at random (fragmentation)"),
@@ -103,10 +122,14 @@ def fmt_ratio(r):
 
 def parse_raw(path):
     """Return (values, info, notes): values[(workload, metric)][alloc] is a
-    list of numbers, in order of first appearance of the workload."""
+    list of numbers, in order of first appearance of the workload.  Dies if
+    a uslab run says it ran on the wrong back end, or a SLAB run does not
+    say which back end it ran on."""
     values = {}
     info = {}
     notes = []
+    backend_seen = {}   # (alloc, run, prog) -> uslab_allocator
+    results_of = set()  # (alloc, run, prog) with RESULT lines
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -125,6 +148,13 @@ def parse_raw(path):
             if words[0] == "INFO":
                 if len(words) >= 3:
                     info.setdefault(alloc, {})["%s %s" % (prog, words[1])] = " ".join(words[2:])
+                if len(words) >= 3 and words[1] == "uslab_allocator":
+                    want = USLAB_BACKEND.get(alloc, "none (uslab not loaded)")
+                    if words[2] != want:
+                        die("%s:%d: %s run %s of %s ran on uslab's %r back end, not %s: "
+                            "refusing to report it as %s"
+                            % (path, lineno, alloc, _run, prog, words[2], want, alloc))
+                    backend_seen[(alloc, _run, prog)] = words[2]
                 continue
             if words[0] != "RESULT" or len(words) != 4:
                 die("%s:%d: not a RESULT line: %r" % (path, lineno, text))
@@ -138,6 +168,14 @@ def parse_raw(path):
             if not math.isfinite(v):
                 die("%s:%d: value %r is not finite" % (path, lineno, value))
             values.setdefault((workload, metric), {}).setdefault(alloc, []).append(v)
+            results_of.add((alloc, _run, prog))
+    # SLUB is the default, so a SLAB run that does not name its back end
+    # (a program built before the INFO line existed) may well be SLUB.
+    for key in sorted(results_of):
+        if USLAB_BACKEND.get(key[0]) == "slab" and key not in backend_seen:
+            die("%s: %s run %s of %s does not say which back end ran (no "
+                "'INFO uslab_allocator'): rebuild the bench programs"
+                % (path, key[0], key[1], key[2]))
     return values, info, notes
 
 
@@ -150,6 +188,36 @@ def cost_ratio(metric, v, best):
     if v <= 0 or best <= 0:
         return None
     return v / best if METRICS[metric][0] == "lower" else best / v
+
+
+def slab_vs_slub(metric, stats):
+    """SLAB's cost relative to SLUB's per flavour, and their geometric mean."""
+    out = {}
+    for f in FLAVOURS:
+        slub, slab = stats.get("uslab-" + f), stats.get("uslab-slab-" + f)
+        if slub and slab:
+            r = cost_ratio(metric, slab["median"], slub["median"])
+            if r is not None:
+                out[f] = r
+    if out:
+        out["geomean"] = math.exp(sum(math.log(r) for r in out.values()) / len(out))
+    return out
+
+
+def winner(ratio):
+    """'SLAB', 'SLUB' or '=' for a slab/slub cost ratio."""
+    if ratio is None:
+        return None
+    if ratio < 1 / TIE_BAND:
+        return "SLAB"
+    if ratio > TIE_BAND:
+        return "SLUB"
+    return "="
+
+
+def fmt_vs(vs):
+    g = vs.get("geomean") if vs else None
+    return "-" if g is None else "%.2f %s" % (g, winner(g))
 
 
 def summarise(values):
@@ -182,8 +250,51 @@ def summarise(values):
             "best_peer": best_peer,
             "best_peer_value": best_value,
             "ratio_to_best_peer": ratios,
+            "slab_vs_slub": slab_vs_slub(metric, stats),
         })
     return rows
+
+
+def vs_summary(rows):
+    """Per workload group: how many rows SLAB and SLUB win, and the
+    geometric mean of SLAB's cost relative to SLUB's.  cycles_per_op is
+    left out: it is ns_per_op in another unit."""
+    groups = {}
+    for r in rows:
+        g = (r.get("slab_vs_slub") or {}).get("geomean")
+        if g is None or r["metric"] == "cycles_per_op":
+            continue
+        parts = r["workload"].split("/")
+        name = "/".join(parts[:2]) if parts[0] in ("slab", "threads") else parts[0]
+        groups.setdefault(name, []).append((r["workload"], g))
+    out = []
+    for name, items in groups.items():
+        wins = {"SLAB": [], "SLUB": [], "=": []}
+        for w, g in items:
+            wins[winner(g)].append(w)
+        gm = math.exp(sum(math.log(g) for _w, g in items) / len(items))
+        out.append({"group": name, "rows": len(items), "slab_wins": len(wins["SLAB"]),
+                    "slub_wins": len(wins["SLUB"]), "ties": len(wins["="]), "geomean": gm,
+                    "best_for_slab": min(items, key=lambda x: x[1]),
+                    "best_for_slub": max(items, key=lambda x: x[1])})
+    return out
+
+
+def vs_summary_lines(rows, markdown):
+    summ = vs_summary(rows)
+    if not summ:
+        return []
+    head = ["group", "rows", "SLAB wins", "SLUB wins", "ties", "slab/slub (geomean)",
+            "row most for SLAB", "row most for SLUB"]
+    body = [[s["group"], str(s["rows"]), str(s["slab_wins"]), str(s["slub_wins"]),
+             str(s["ties"]), "%.2f" % s["geomean"],
+             "%s %.2f" % s["best_for_slab"], "%s %.2f" % s["best_for_slub"]] for s in summ]
+    if markdown:
+        return (["| " + " | ".join(head) + " |",
+                 "|---|" + "---:|" * 5 + "---|---|"] +
+                ["| " + " | ".join(c) + " |" for c in body])
+    widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+    return ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)) for row in [head] + body]
 
 
 # --------------------------------------------------------------- machine
@@ -249,7 +360,8 @@ def table_columns(rows):
 def table_lines(rows, markdown):
     allocs = table_columns(rows)
     head = ["workload", "metric", "better"] + allocs + ["best peer"] + \
-        ["%s/best" % a.replace("uslab-", "") for a in USLABS]
+        ["%s/best" % a.replace("uslab-", "") for a in USLABS] + ["slab/slub"]
+    text_cols = {0, 1, 2, 3 + len(allocs), len(head) - 1}
     body = []
     for r in rows:
         cells = [r["workload"], r["metric"], r["better"]]
@@ -259,17 +371,18 @@ def table_lines(rows, markdown):
         cells.append(r["best_peer"] or "-")
         for a in USLABS:
             cells.append(fmt_ratio(r["ratio_to_best_peer"].get(a)))
+        cells.append(fmt_vs(r.get("slab_vs_slub")))
         body.append(cells)
     if markdown:
         out = ["| " + " | ".join(head) + " |",
-               "|" + "|".join("---" if i < 3 or i == len(head) - 4 else "---:"
+               "|" + "|".join("---" if i in text_cols else "---:"
                               for i in range(len(head))) + "|"]
         out += ["| " + " | ".join(c) + " |" for c in body]
         return out
     widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
     out = []
     for row in [head] + body:
-        out.append("  ".join(c.ljust(widths[i]) if i < 3 else c.rjust(widths[i])
+        out.append("  ".join(c.ljust(widths[i]) if i in text_cols else c.rjust(widths[i])
                              for i, c in enumerate(row)))
         if row is head:
             out.append("  ".join("-" * w for w in widths))
@@ -339,13 +452,17 @@ def write_chart(rows, out_dir, title):
                     ratio = r["ratio_to_best_peer"].get(a)
                     cells.append("NaN" if ratio is None else "%.5g" % ratio)
                 f.write(" ".join(cells) + "\n")
+    # SLUB in reds and browns, SLAB in the same order in pinks, golds and
+    # cyan: a flavour's two back ends sit next to each other in the key.
     colours = {"glibc": "#7f7f7f", "jemalloc": "#1f77b4", "tcmalloc": "#2ca02c",
                "mimalloc": "#9467bd", "uslab-kmalloc": "#d62728",
-               "uslab-kmem_cache": "#ff7f0e", "uslab-shim": "#8c564b"}
+               "uslab-kmem_cache": "#ff7f0e", "uslab-shim": "#8c564b",
+               "uslab-slab-kmalloc": "#e377c2", "uslab-slab-kmem_cache": "#bcbd22",
+               "uslab-slab-shim": "#17becf"}
     height = 0.93
     lines = [
         "# Generated by bench/report.py; gnuplot %s" % os.path.basename(gp),
-        "set terminal pngcairo size 1800,%d font 'sans,10' noenhanced" % (380 * len(panels) + 120),
+        "set terminal pngcairo size 2000,%d font 'sans,10' noenhanced" % (380 * len(panels) + 120),
         "set output '%s'" % os.path.basename(png),
         "set datafile missing 'NaN'",
         "set style data histogram",
@@ -414,6 +531,9 @@ def do_raw(args):
         "ratio": "cost relative to the best peer (glibc, jemalloc, tcmalloc, mimalloc): "
                  "value/best when lower is better, best/value for throughput; "
                  "below 1 beats the best peer",
+        "slab_vs_slub": "SLAB's cost relative to SLUB's per flavour (uslab-slab-F vs "
+                        "uslab-F), same orientation, and their geometric mean; below "
+                        "1 SLAB wins; within %.2fx either way is a tie" % TIE_BAND,
         "results": rows,
     }
     with open(os.path.join(args.out_dir, "latest.json"), "w", encoding="utf-8") as f:
@@ -425,10 +545,17 @@ def do_raw(args):
                                                             machine.get("cpu", "?")))
 
     print("Medians of %s run(s), %s mode.  Ratio columns: uslab's cost relative to the "
-          "best peer (<1 beats it; throughput inverted)." % (args.runs, args.mode))
+          "best peer (<1 beats it; throughput inverted); slab/slub: SLAB's cost relative "
+          "to SLUB's (geometric mean of the flavours, <1 SLAB wins)." % (args.runs, args.mode))
     print()
     for line in table_lines(rows, markdown=False):
         print(line)
+    summ = vs_summary_lines(rows, markdown=False)
+    if summ:
+        print()
+        print("SLAB vs SLUB by group:")
+        for line in summ:
+            print(line)
     if notes:
         print()
         for n in notes:
@@ -450,14 +577,15 @@ def do_markdown(args):
     lines = [
         "# Benchmarks",
         "",
-        "uslab against glibc, jemalloc, tcmalloc and mimalloc. This file is written by",
-        "`bench/report.py --markdown` at the end of `make bench`; see `bench/` for the",
-        "programs.",
+        "uslab, with each of its two back ends (SLUB, the default, and SLAB:",
+        "`USLAB_ALLOCATOR=slab`), against glibc, jemalloc, tcmalloc and mimalloc. This",
+        "file is written by `bench/report.py --markdown` at the end of `make bench`;",
+        "see `bench/` for the programs.",
         "",
         "## How to run",
         "",
         "```sh",
-        "make bench                  # full: 5 runs of everything (about 5 minutes on 2 cores)",
+        "make bench                  # full: 5 runs of everything (about 7 minutes on 2 cores)",
         "make bench BENCH_QUICK=1    # quick: 3 shorter runs (under 5 minutes)",
         "bench/run.sh --help         # options: allocators, runs, no callgrind, ...",
         "```",
@@ -496,8 +624,12 @@ def do_markdown(args):
         where = inf.get("check alloc_from", "?")
         trim = inf.get("memory memory", "")
         tm = re.search(r"trim=(\S+)", trim)
-        lines.append("- **%s**: allocation calls resolved to `%s`%s" % (
-            a, where, "; trim: `%s`" % tm.group(1) if tm else ""))
+        be = inf.get("check uslab_allocator")
+        env = inf.get("check env")
+        lines.append("- **%s**: allocation calls resolved to `%s`%s%s" % (
+            a, where,
+            "; back end `%s`%s" % (be, " (`%s`)" % env if env else "") if be else "",
+            "; trim: `%s`" % tm.group(1) if tm else ""))
     if doc.get("notes"):
         lines += ["", "Notes from the run:", ""]
         lines += ["- " + n for n in doc["notes"]]
@@ -505,11 +637,18 @@ def do_markdown(args):
         "",
         "## Results",
         "",
-        "Medians. The `.../best` columns are uslab's cost relative to the best peer",
-        "for that row (`kmalloc`: uslab-kmalloc, `kmem_cache`: uslab-kmem_cache,",
-        "`shim`: uslab-shim): value / best where lower is better, best / value for",
-        "throughput (`mops`). **Below 1.00 uslab beats every peer; above 1.00 the best",
-        "peer wins.** `-`: not measured (see the notes above).",
+        "Medians. `uslab-kmalloc`, `uslab-kmem_cache` and `uslab-shim` are the SLUB",
+        "back end; `uslab-slab-kmalloc`, `uslab-slab-kmem_cache` and `uslab-slab-shim`",
+        "the same programs on the SLAB back end (`USLAB_ALLOCATOR=slab`; every run",
+        "printed which back end ran, and report.py refuses a mismatch). The `.../best`",
+        "columns are uslab's cost relative to the best peer for that row (`kmalloc`:",
+        "uslab-kmalloc, `slab-kmalloc`: uslab-slab-kmalloc, and so on): value / best",
+        "where lower is better, best / value for throughput (`mops`). **Below 1.00",
+        "uslab beats every peer; above 1.00 the best peer wins.** `slab/slub`: SLAB's",
+        "cost relative to SLUB's, the geometric mean over the three flavours, with the",
+        "winner (`=`: within %d%% either way, a tie). `-`: not measured (see the notes"
+        % round((TIE_BAND - 1) * 100),
+        "above).",
         "",
     ]
     if os.path.exists(png):
@@ -526,6 +665,21 @@ def do_markdown(args):
     lines += ["", "Units:", ""]
     for k, v in doc["metrics"].items():
         lines.append("- `%s`: %s, %s is better" % (k, v["unit"], v["better"]))
+    summ = vs_summary_lines(rows, markdown=True)
+    if summ:
+        band = round((TIE_BAND - 1) * 100)
+        lines += ["", "### SLAB vs SLUB by workload group", "",
+                  "Rows per group where SLAB's cost (geometric mean over kmalloc,",
+                  "kmem_cache and shim) is more than %d%% below SLUB's (SLAB wins), more" % band,
+                  "than %d%% above (SLUB wins), or in between (tie); `cycles_per_op` rows" % band,
+                  "are left out (they repeat `ns_per_op`).", ""]
+        lines += summ
+    # A hand-written reading of the results, kept in bench/ so that the
+    # next run does not lose it; it names the run it read.
+    notes_md = os.path.join(os.path.dirname(os.path.abspath(__file__)), "slab_or_slub.md")
+    if os.path.exists(notes_md):
+        with open(notes_md, encoding="utf-8") as f:
+            lines += [""] + f.read().rstrip("\n").split("\n")
     lines += ["", "## Workloads", ""]
     lines += ["- `%s`: %s" % (w, d) for w, d in WORKLOAD_NOTES]
     lines += [
@@ -608,6 +762,13 @@ def do_callgrind(args):
         if not mm or not re.search(args.expect, mm.group(1)):
             die("%s: under valgrind the allocation calls resolved to %s, expected %s"
                 % (args.callgrind, mm.group(1) if mm else "?", args.expect))
+    if args.expect_uslab:
+        with open(args.program_output or os.devnull, encoding="utf-8") as f:
+            mm = re.search(r"^INFO uslab_allocator (\S+)", f.read(), re.M)
+        if not mm or mm.group(1) != args.expect_uslab:
+            die("%s: under valgrind uslab ran the %s back end, expected %s"
+                % (args.callgrind, mm.group(1) if mm else "?", args.expect_uslab))
+        print("INFO uslab_allocator %s" % mm.group(1))
     if args.not_glibc:
         libc = sum(c for (ob, fn), c in self_cost.items()
                    if re.search(r"/libc[.-]", ob) and re.search(r"malloc|free|tcache", fn))
@@ -641,6 +802,8 @@ def main():
     p.add_argument("--expect", default=".")
     p.add_argument("--program-output")
     p.add_argument("--not-glibc", action="store_true")
+    p.add_argument("--expect-uslab", help="the uslab back end (slub, slab) the "
+                   "program output must name")
     args = p.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if args.callgrind:

@@ -14,11 +14,17 @@
 # libtcmalloc-minimal4, libmimalloc2.0, installed here when run as root),
 # uslab-kmalloc and uslab-kmem_cache (the builds linked with libuslab), and
 # uslab-shim (the malloc build under LD_PRELOAD of libuslab-malloc.so, when
-# the build has one).  Whatever is missing is skipped with a note.
+# the build has one): uslab's SLUB back end.  uslab-slab-kmalloc,
+# uslab-slab-kmem_cache and uslab-slab-shim are the same programs run with
+# USLAB_ALLOCATOR=slab: the SLAB back end.  Whatever is missing is skipped
+# with a note.
 #
 # Before measuring, each allocator runs bench_fastpath once and must say
-# that malloc (kmalloc) comes from where it should: a preload that silently
-# did not take would otherwise measure glibc twice.
+# that malloc (kmalloc) comes from where it should, and for uslab, which
+# back end runs (uslab_allocator()): a preload that silently did not take
+# would otherwise measure glibc twice, and a SLAB run that fell back to
+# SLUB would measure SLUB twice.  report.py checks every run's back end
+# again and refuses a mismatch.
 #
 # Runs are interleaved (run 1 of every allocator, then run 2, ...) so that
 # drift on a shared machine spreads over all of them.  Callgrind counts are
@@ -42,14 +48,16 @@ DO_BUILD=1 DO_INSTALL=1 DO_MARKDOWN=1 DO_CALLGRIND=1
 ORIG_ARGS="$*"
 
 usage() {
-	sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '4,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 	cat <<-EOF
 
 	options:
 	  --quick | --smoke | --full   how much to run (BENCH_QUICK=1 means --quick)
 	  --runs N                     runs per program and allocator
 	  --allocators a,b,...         only these (glibc,jemalloc,tcmalloc,mimalloc,
-	                               uslab-kmalloc,uslab-kmem_cache,uslab-shim)
+	                               uslab-kmalloc,uslab-kmem_cache,uslab-shim,
+	                               uslab-slab-kmalloc,uslab-slab-kmem_cache,
+	                               uslab-slab-shim)
 	  --no-build                   use the programs already built
 	  --no-install                 never apt-get install
 	  --no-markdown                leave BENCHMARKS.md alone
@@ -147,7 +155,7 @@ if [ "$DO_BUILD" = 1 ]; then
 		say "the uslab flavours (kmalloc, kmem_cache) failed to build; last lines of $RAWDIR/build-uslab.log:"
 		grep -E 'error|Error' "$RAWDIR/build-uslab.log" | head -15 >&2
 		tail -n 5 "$RAWDIR/build-uslab.log" >&2
-		note "uslab-kmalloc, uslab-kmem_cache: the library or the programs failed to build (see $RAWDIR/build-uslab.log); skipped"
+		note "uslab-kmalloc, uslab-kmem_cache, uslab-slab-kmalloc, uslab-slab-kmem_cache: the library or the programs failed to build (see $RAWDIR/build-uslab.log); skipped"
 	fi
 	# The malloc shim, if the build defines it.
 	# (not "| grep -q": under pipefail, grep's early exit fails the pipe)
@@ -190,15 +198,28 @@ find_lib() {
 	/sbin/ldconfig -p 2>/dev/null | awk -v s="$soname" '$1 == s { print $NF; exit }'
 }
 
-# Each allocator: the program flavour, what to preload, and a pattern the
-# path of its malloc (kmalloc) must match.
-declare -A FLAVOUR PRELOAD EXPECT PACKAGE SONAME
-ALL_ALLOCATORS="glibc jemalloc tcmalloc mimalloc uslab-kmalloc uslab-kmem_cache uslab-shim"
+# Each allocator: the program flavour, what to preload, a pattern the path
+# of its malloc (kmalloc) must match, and for uslab the back end that must
+# run (uslab_allocator(), "slub" or "slab") and the environment that picks
+# it.  SLUB's runs set USLAB_ALLOCATOR=slub too, so that an exported
+# USLAB_ALLOCATOR cannot turn them into SLAB runs.
+declare -A FLAVOUR PRELOAD EXPECT PACKAGE SONAME USLAB_BE RUN_ENV
+ALL_ALLOCATORS="glibc jemalloc tcmalloc mimalloc uslab-kmalloc uslab-kmem_cache uslab-shim
+	uslab-slab-kmalloc uslab-slab-kmem_cache uslab-slab-shim"
 FLAVOUR=([glibc]=malloc [jemalloc]=malloc [tcmalloc]=malloc [mimalloc]=malloc
-	[uslab-kmalloc]=kmalloc [uslab-kmem_cache]=kmem_cache [uslab-shim]=malloc)
+	[uslab-kmalloc]=kmalloc [uslab-kmem_cache]=kmem_cache [uslab-shim]=malloc
+	[uslab-slab-kmalloc]=kmalloc [uslab-slab-kmem_cache]=kmem_cache
+	[uslab-slab-shim]=malloc)
 EXPECT=([glibc]='/libc[.-]' [jemalloc]='libjemalloc' [tcmalloc]='libtcmalloc'
 	[mimalloc]='libmimalloc' [uslab-kmalloc]='libuslab|/bench_'
-	[uslab-kmem_cache]='libuslab|/bench_' [uslab-shim]='libuslab-malloc')
+	[uslab-kmem_cache]='libuslab|/bench_' [uslab-shim]='libuslab-malloc'
+	[uslab-slab-kmalloc]='libuslab|/bench_'
+	[uslab-slab-kmem_cache]='libuslab|/bench_' [uslab-slab-shim]='libuslab-malloc')
+USLAB_BE=([uslab-kmalloc]=slub [uslab-kmem_cache]=slub [uslab-shim]=slub
+	[uslab-slab-kmalloc]=slab [uslab-slab-kmem_cache]=slab [uslab-slab-shim]=slab)
+for a in "${!USLAB_BE[@]}"; do
+	RUN_ENV[$a]="USLAB_ALLOCATOR=${USLAB_BE[$a]}"
+done
 PACKAGE=([jemalloc]=libjemalloc2 [tcmalloc]=libtcmalloc-minimal4 [mimalloc]=libmimalloc2.0)
 SONAME=([jemalloc]=libjemalloc.so.2 [tcmalloc]=libtcmalloc_minimal.so.4 [mimalloc]=libmimalloc.so.2)
 
@@ -226,15 +247,15 @@ for a in $ALL_ALLOCATORS; do
 			continue
 		fi
 		;;
-	uslab-kmalloc|uslab-kmem_cache)
+	uslab-kmalloc|uslab-kmem_cache|uslab-slab-kmalloc|uslab-slab-kmem_cache)
 		[ "$USLAB_BUILT" = 1 ] || continue
 		PRELOAD[$a]=""
 		;;
-	uslab-shim)
+	uslab-shim|uslab-slab-shim)
 		shim=$BUILD/libuslab-malloc.so
 		[ -e "$shim" ] || shim=$(find "$BUILD" -maxdepth 3 -name 'libuslab-malloc.so' -print -quit 2>/dev/null)
 		if [ -z "$shim" ]; then
-			note "uslab-shim: $BUILD/libuslab-malloc.so does not exist (no malloc shim built yet); skipped"
+			note "$a: $BUILD/libuslab-malloc.so does not exist (no malloc shim built yet); skipped"
 			continue
 		fi
 		PRELOAD[$a]=$shim
@@ -248,13 +269,23 @@ done
 
 # Check that each allocator is what runs, before spending time on it.
 exe_of() { echo "$BIN/bench_$2_${FLAVOUR[$1]}"; }
+# run_env ALLOCATOR COMMAND...: COMMAND with the allocator's preload and
+# environment (USLAB_ALLOCATOR for uslab's).
 run_env() {
 	local a=$1; shift
-	if [ -n "${PRELOAD[$a]}" ]; then
-		LD_PRELOAD=${PRELOAD[$a]} "$@"
+	local -a vars=()
+	[ -n "${PRELOAD[$a]:-}" ] && vars+=("LD_PRELOAD=${PRELOAD[$a]}")
+	# shellcheck disable=SC2206  # VAR=value words, no spaces in them
+	[ -n "${RUN_ENV[$a]:-}" ] && vars+=(${RUN_ENV[$a]})
+	if [ ${#vars[@]} -gt 0 ]; then
+		env "${vars[@]}" "$@"
 	else
 		"$@"
 	fi
+}
+# uslab_be_of OUTPUT: the back end a program said it ran on ("" if none).
+uslab_be_of() {
+	printf '%s\n' "$1" | awk '$1 == "INFO" && $2 == "uslab_allocator" { print $3 }'
 }
 
 CHECKED=""
@@ -274,9 +305,19 @@ for a in $ALLOCATORS; do
 		note "$a: allocation calls resolve to '$from', not to ${EXPECT[$a]} (preload ${PRELOAD[$a]:-none} did not take effect?); skipped"
 		continue
 	fi
+	be=$(uslab_be_of "$out")
+	if [ -n "${USLAB_BE[$a]:-}" ] && [ "$be" != "${USLAB_BE[$a]}" ]; then
+		# Loud: a back end that silently fell back would be reported
+		# under the wrong name.
+		note "$a: uslab runs the '${be:-?}' back end, not '${USLAB_BE[$a]}' (${RUN_ENV[$a]} not honoured?); skipped"
+		FAILED=1
+		continue
+	fi
 	rm -f "$RAWDIR/check.$a.err"
 	printf '%s\t0\tcheck\tINFO alloc_from %s\n' "$a" "$from" >>"$RAW"
+	[ -n "$be" ] && printf '%s\t0\tcheck\tINFO uslab_allocator %s\n' "$a" "$be" >>"$RAW"
 	[ -n "${PRELOAD[$a]}" ] && printf '%s\t0\tcheck\tINFO preload %s\n' "$a" "${PRELOAD[$a]}" >>"$RAW"
+	[ -n "${RUN_ENV[$a]:-}" ] && printf '%s\t0\tcheck\tINFO env %s\n' "$a" "${RUN_ENV[$a]}" >>"$RAW"
 	CHECKED="$CHECKED $a"
 done
 ALLOCATORS=$CHECKED
@@ -340,12 +381,13 @@ if [ "$DO_CALLGRIND" = 1 ] && command -v valgrind >/dev/null; then
 				FAILED=1
 				continue
 			fi
-			not_glibc=()
-			[ "$a" = glibc ] || not_glibc=(--not-glibc)
+			cg_checks=()
+			[ "$a" = glibc ] || cg_checks=(--not-glibc)
+			[ -n "${USLAB_BE[$a]:-}" ] && cg_checks+=(--expect-uslab "${USLAB_BE[$a]}")
 			if ! line=$("$PYTHON" "$BENCH_SRC/report.py" --callgrind "$cg" \
 				--pairs "$CG_PAIRS" --workload "fastpath/$mode" --exe "$exe" \
 				--expect "${EXPECT[$a]}" --program-output "$RAWDIR/callgrind.$a.$mode.stdout" \
-				"${not_glibc[@]}"); then
+				"${cg_checks[@]}"); then
 				note "$a: callgrind count of fastpath/$mode rejected (see above)"
 				FAILED=1
 				continue

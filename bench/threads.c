@@ -355,6 +355,10 @@ static void run_larson(long nthreads)
 	char name[64];
 	size_t bytes = (size_t)opt_larson_slots * sizeof(struct block);
 	double ops = (double)nthreads * opt_larson_rounds * opt_larson_ops;
+	/* RSS before and after: what the thread churn left resident once every
+	 * block is freed and every thread is gone (stranded per-thread caches,
+	 * partial slabs, arenas). */
+	long rss_before = b_rss_bytes(), rss_after;
 
 	pthread_barrier_init(&start_barrier, NULL, (unsigned)nthreads);
 	for (long i = 0; i < nthreads; i++) {
@@ -369,8 +373,11 @@ static void run_larson(long nthreads)
 		b_unmap(l[i].blocks, bytes);
 	}
 	pthread_barrier_destroy(&start_barrier);
+	rss_after = b_rss_bytes();
 	snprintf(name, sizeof(name), "threads/larson/%ldt", nthreads);
 	b_result(name, "mops", ops / ((double)(all.end - all.start) / 1e9) / 1e6, true);
+	snprintf(name, sizeof(name), "threads/larson_left/%ldt", nthreads);
+	b_result(name, "rss_mib", (double)(rss_after - rss_before) / (1024.0 * 1024.0), false);
 }
 
 int main(int argc, char **argv)
