@@ -62,7 +62,10 @@
  *    double free on every free from any thread and a free object written
  *    after it was freed on every allocation; a free of an address that is
  *    not an object start, into the wrong cache, or that is no slab object
- *    at all is reported in the kernel's words (docs/checks.md).
+ *    at all is reported in the kernel's words (docs/checks.md).  SLAB's
+ *    own kmalloc'd bookkeeping starts with a guard word nothing reads
+ *    (SL_META_GUARD), so that a program's off-by-one out of the kmalloc
+ *    object before it cannot reach the allocator's pointers and indices.
  */
 #define _GNU_SOURCE
 #include "slab_fast.h"
@@ -103,7 +106,8 @@ static struct slab_node init_kmem_cache_node[NUM_INIT_LISTS];
 /*
  * Per-thread state of the slow paths: sl_direct > 0 makes them bypass the
  * array caches (while a slot is being sized, and while a thread's slots
- * are flushed), sl_reaping guards the reaper against itself.
+ * are flushed), sl_reaping > 0 keeps the reaper out (while it runs, and
+ * while cache_flusharray() gives a batch back).
  */
 static __thread int sl_direct __attribute__((tls_model("initial-exec")));
 static __thread int sl_reaping __attribute__((tls_model("initial-exec")));
@@ -114,6 +118,25 @@ static __thread uint64_t sl_rng __attribute__((tls_model("initial-exec")));
 static inline struct slab_node *get_node(const struct kmem_cache *s, int node)
 {
 	return slab_cache_be(s)->node[node];
+}
+
+/*
+ * sl_meta_alloc - @size bytes of SLAB's own bookkeeping, kmalloc'd with
+ * SL_META_GUARD bytes in front that nothing reads (slab_def.h): an
+ * overflow out of the program's kmalloc object just before it cannot reach
+ * the allocator's pointers and indices.  Freed with sl_meta_free().
+ */
+static void *sl_meta_alloc(size_t size, gfp_t gfp, int node)
+{
+	char *p = kmalloc_node(size + SL_META_GUARD, gfp, node);
+
+	return p ? p + SL_META_GUARD : NULL;
+}
+
+static void sl_meta_free(void *p)
+{
+	if (p)
+		kfree((char *)p - SL_META_GUARD);
 }
 
 static unsigned int nr_cpus_node(void)
@@ -292,7 +315,7 @@ static void slab_destroy(struct kmem_cache *s, struct slab_slab *slab)
 
 	kmem_freepages(slab);
 	if (OFF_SLAB(s))
-		kfree(freelist);
+		sl_meta_free(freelist);
 }
 
 /* Free the slabs on @list (taken off their node's lists, no lock held). */
@@ -398,8 +421,8 @@ static struct slab_slab *cache_grow_begin(struct kmem_cache *s, gfp_t gfp, int n
 		colour = __atomic_fetch_add(&n->colour_next, 1, __ATOMIC_RELAXED) % be->colour;
 	addr = __page_address(page);
 	if (OFF_SLAB(s)) {
-		freelist = kmalloc_node(be->freelist_size, (gfp & ~__GFP_ZERO) | __GFP_NOWARN,
-					sl_slab_nid(slab));
+		freelist = sl_meta_alloc(be->freelist_size, (gfp & ~__GFP_ZERO) | __GFP_NOWARN,
+					 sl_slab_nid(slab));
 		if (!freelist) {
 			page->flags = PG_head;
 			__free_pages_ok(page, be->gfporder);
@@ -581,13 +604,13 @@ static void free_alien_cache(struct sl_array **alien)
 		return;
 	for (int i = 0; i < nr_node_ids; i++)
 		kfree(alien[i]);
-	kfree(alien);
+	sl_meta_free(alien);
 }
 
 static struct sl_array **alloc_alien_cache(int node, unsigned int limit)
 {
-	struct sl_array **alc = kmalloc_node(sizeof(void *) * (size_t)nr_node_ids,
-					     GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, node);
+	struct sl_array **alc = sl_meta_alloc(sizeof(void *) * (size_t)nr_node_ids,
+					      GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN, node);
 
 	if (!alc)
 		return NULL;
@@ -708,7 +731,7 @@ static void flush_slot(struct kmem_cache *s, struct array_cache *ac)
 		return;		/* never used: leave the page untouched */
 	drain_slot(s, ac);
 	if (entry && entry != ac->inline_entry)
-		kfree(entry);
+		sl_meta_free(entry);
 	memset(ac, 0, sizeof(*ac));
 }
 
@@ -736,8 +759,8 @@ static void resize_slot(struct kmem_cache *s, struct array_cache *ac)
 		ac->limit = 0;
 		ac->entry = NULL;
 		sl_direct++;
-		entry = kmalloc_node(sizeof(void *) * limit, GFP_NOWAIT | __GFP_NOWARN,
-				     numa_node_id());
+		entry = sl_meta_alloc(sizeof(void *) * limit, GFP_NOWAIT | __GFP_NOWARN,
+				      numa_node_id());
 		sl_direct--;
 	}
 	if (!entry) {
@@ -752,7 +775,7 @@ static void resize_slot(struct kmem_cache *s, struct array_cache *ac)
 	ac->touched = 0;
 	ac->gen = gen;
 	if (old)
-		kfree(old);
+		sl_meta_free(old);
 }
 
 static void cache_reap_all(void);
@@ -902,11 +925,11 @@ static void cache_reap_all(void)
 		return;
 	if (pthread_mutex_trylock(&slab_mutex))
 		return;
-	sl_reaping = 1;
+	sl_reaping++;
 	sl_next_reap = now + REAPTIMEOUT_AC;
 	list_for_each_entry(s, &slab_caches, list)
 		cache_reap_one(s, now);
-	sl_reaping = 0;
+	sl_reaping--;
 	pthread_mutex_unlock(&slab_mutex);
 }
 
@@ -1108,8 +1131,16 @@ static void cache_flusharray(struct kmem_cache *s, struct array_cache *ac)
 		}
 	}
 	spin_unlock(&n->list_lock);
-	if (!done)
+	if (!done) {
+		/*
+		 * A slab emptied here may kfree its off-slab freelist, whose slow
+		 * path must not run the reaper on this array while its oldest
+		 * batchcount entries are on their way back.
+		 */
+		sl_reaping++;
 		free_objects_to_slabs(s, ac->entry, batchcount);
+		sl_reaping--;
+	}
 	ac->avail -= batchcount;
 	memmove(ac->entry, ac->entry + batchcount, sizeof(void *) * ac->avail);
 }
@@ -1217,7 +1248,7 @@ static size_t calculate_slab_order(struct kmem_cache *s, size_t size, slab_flags
 			break;
 		if (flags & CFLGS_OFF_SLAB) {
 			size_t freelist_size = num * sizeof(freelist_idx_t);
-			struct kmem_cache *fc = kmalloc_slab(freelist_size);
+			struct kmem_cache *fc = kmalloc_slab(freelist_size + SL_META_GUARD);
 
 			if (!fc || OFF_SLAB(fc))
 				continue;
@@ -1319,7 +1350,7 @@ static int cache_random_seq_create(struct kmem_cache *s)
 
 	if (!slab_freelist_random() || count < 2 || be->random_seq)
 		return 0;
-	seq = kmalloc(count * sizeof(unsigned int), GFP_KERNEL | __GFP_NOWARN);
+	seq = sl_meta_alloc(count * sizeof(unsigned int), GFP_KERNEL | __GFP_NOWARN, NUMA_NO_NODE);
 	if (!seq)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < count; i++)
@@ -1563,7 +1594,7 @@ static int slab_create(struct kmem_cache *s, slab_flags_t flags)
 	err = setup_cpu_cache(s);
 	if (err) {
 		free_kmem_cache_nodes(s);
-		kfree(be->random_seq);
+		sl_meta_free(be->random_seq);
 		be->random_seq = NULL;
 		cpu_slot_free(slot);
 		return -ENOMEM;
@@ -1679,7 +1710,7 @@ static int slab_shutdown(struct kmem_cache *s)
 static void slab_release(struct kmem_cache *s)
 {
 	free_kmem_cache_nodes(s);
-	kfree(slab_cache_be(s)->random_seq);
+	sl_meta_free(slab_cache_be(s)->random_seq);
 	slab_cache_be(s)->random_seq = NULL;
 	cpu_slot_free((int)s->cpu_id);
 }

@@ -110,11 +110,24 @@ struct array_cache {
 _Static_assert(sizeof(struct array_cache) == CPU_SLOT_SIZE, "one slot, one cache line");
 
 /*
+ * SLAB's own bookkeeping (shared and alien arrays, alien tables, node
+ * structures, thread entry arrays, random sequences, off-slab freelists)
+ * is kmalloc'd, from the same kmalloc classes as the program's objects,
+ * whose neighbour it can be.  Every such object starts with a word the
+ * allocator never reads (struct members, or SL_META_GUARD bytes in front
+ * of what sl_meta_alloc() returns), so that an overflow of a few bytes out
+ * of the object before it (the classic off-by-one NUL of a string) lands
+ * there and not on a lock, a count or a pointer of the allocator's.
+ */
+#define SL_META_GUARD	sizeof(unsigned long)
+
+/*
  * struct sl_array - a shared or alien array: a header and limit entries,
  * kmalloc'd on its node (alloc_arraycache).  A shared array is guarded by
  * its node's list_lock, an alien array by its own lock.
  */
 struct sl_array {
+	unsigned long guard;		/* never read: see SL_META_GUARD */
 	spinlock_t lock;		/* alien caches only */
 	unsigned int avail;
 	unsigned int limit;
@@ -130,6 +143,7 @@ struct sl_array {
  * other node, for objects of that node freed here), and the reaping state.
  */
 struct slab_node {
+	unsigned long guard;		/* never read: see SL_META_GUARD */
 	spinlock_t list_lock;
 	struct list_head slabs_partial;	/* partial list first: it is searched first */
 	struct list_head slabs_full;

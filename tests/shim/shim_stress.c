@@ -277,10 +277,12 @@ static void *worker(void *arg)
 			/* exchange: take whatever is in the slot, put ours in */
 			unsigned int slot = (unsigned int)(r >> 8) % SLOTS;
 			void *p = (r >> 40) % 8 ? new_block(&s) : NULL;
-			void *old = __atomic_exchange_n(&slots[slot], p, __ATOMIC_ACQ_REL);
+			void *old;
 
+			/* count it before publishing it: another thread may free it at once */
 			if (p)
 				st.bytes += ((struct hdr *)p)->size;
+			old = __atomic_exchange_n(&slots[slot], p, __ATOMIC_ACQ_REL);
 			if (old) {
 				verify(old);
 				st.cross++;

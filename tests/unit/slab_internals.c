@@ -338,6 +338,133 @@ static void tune(void)
 	kmem_cache_destroy(s);
 }
 
+/*
+ * The start of the kmalloc object that holds @p: the byte a one-byte
+ * overflow out of the object just before it (a string's NUL) lands on.
+ */
+static unsigned char *kmalloc_start(const void *p)
+{
+	struct kmem_cache *c = cache_of(p);
+	struct slab_slab *sl = slab_of(p);
+	uintptr_t off = (uintptr_t)p - (uintptr_t)sl->s_mem;
+
+	return (unsigned char *)sl->s_mem + off / c->size * c->size;
+}
+
+#define SNAP_CACHES	64
+
+/*
+ * SLAB's bookkeeping is kmalloc'd next to the program's objects: a NUL
+ * written one byte past a kmalloc object (the off-by-one string of
+ * tests/api/corrupt_freelist.c) into the one after it must never change
+ * it.  Before the guard word, it cleared the low byte of a node's alien
+ * table entry (a wild sl_array: NULL "objects" drained by the reaper,
+ * objects written anywhere) or the first index of a random sequence (an
+ * object handed out twice).  Every node structure, shared and alien
+ * array, alien table, random sequence, this thread's entry array and an
+ * off-slab freelist get the NUL; nothing of theirs may change, and the
+ * alien paths must go on working.
+ */
+static void metadata_overflow(struct kmem_cache *as, int other)
+{
+	static struct {
+		struct kmem_cache *s;
+		struct sl_array *alien[2][2];
+		unsigned int shared_limit[2], alien_limit[2][2];
+		unsigned int seq[SLAB_OBJ_MAX_NUM + 1];
+	} snap[SNAP_CACHES];
+	struct kmem_cache *s, *offs;
+	struct array_cache *ac;
+	int nc = 0, changed = 0;
+	void *entry0, *o[16], *off_obj;
+	unsigned char freelist0;
+
+	offs = kmem_cache_create("offslab-guard", 504, 0, SLAB_NO_MERGE, ctor);
+	CHECK(OFF_SLAB(offs));
+	off_obj = kmem_cache_alloc(offs, GFP_KERNEL);
+	freelist0 = ((unsigned char *)slab_of(off_obj)->freelist)[0];
+	kmem_cache_free(as, kmem_cache_alloc(as, GFP_KERNEL));
+	ac = sl_cpu_cache(as);
+	CHECK(ac->avail > 0 && ac->entry != ac->inline_entry);
+	entry0 = ac->entry[0];
+
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slab_cache_be *be = slab_cache_be(s);
+
+		if (nc == SNAP_CACHES)
+			break;
+		snap[nc].s = s;
+		for (int node = 0; node < 2; node++) {
+			struct slab_node *n = be->node[node];
+
+			CHECK(n && n->alien);
+			snap[nc].shared_limit[node] = n->shared ? n->shared->limit : 0;
+			for (int i = 0; i < 2; i++) {
+				snap[nc].alien[node][i] = n->alien[i];
+				snap[nc].alien_limit[node][i] = n->alien[i] ? n->alien[i]->limit : 0;
+			}
+		}
+		if (be->random_seq)
+			memcpy(snap[nc].seq, be->random_seq, be->num * sizeof(unsigned int));
+		nc++;
+	}
+
+	/* the off-by-one NULs, as the program's neighbours would write them */
+	for (int c = 0; c < nc; c++) {
+		struct slab_cache_be *be = slab_cache_be(snap[c].s);
+
+		for (int node = 0; node < 2; node++) {
+			struct slab_node *n = be->node[node];
+
+			*kmalloc_start(n) = 0;
+			if (n->shared)
+				*kmalloc_start(n->shared) = 0;
+			*kmalloc_start(n->alien) = 0;
+			for (int i = 0; i < 2; i++)
+				if (n->alien[i])
+					*kmalloc_start(n->alien[i]) = 0;
+		}
+		if (be->random_seq)
+			*kmalloc_start(be->random_seq) = 0;
+	}
+	*kmalloc_start(ac->entry) = 0;
+	*kmalloc_start(slab_of(off_obj)->freelist) = 0;
+
+	for (int c = 0; c < nc; c++) {
+		struct slab_cache_be *be = slab_cache_be(snap[c].s);
+
+		for (int node = 0; node < 2; node++) {
+			struct slab_node *n = be->node[node];
+
+			changed += (n->shared ? n->shared->limit : 0) != snap[c].shared_limit[node];
+			for (int i = 0; i < 2; i++) {
+				changed += n->alien[i] != snap[c].alien[node][i];
+				changed += n->alien[i] == snap[c].alien[node][i] && n->alien[i] &&
+					   n->alien[i]->limit != snap[c].alien_limit[node][i];
+			}
+		}
+		if (be->random_seq)
+			changed += memcmp(snap[c].seq, be->random_seq, be->num * sizeof(unsigned int)) != 0;
+	}
+	changed += ac->entry[0] != entry0;
+	changed += ((unsigned char *)slab_of(off_obj)->freelist)[0] != freelist0;
+	CHECK_EQ(changed, 0);
+
+	/* and the alien paths still work: other-node frees of every kmalloc class up to 1k */
+	for (unsigned int size = 32; size <= 1024; size *= 2) {
+		for (int i = 0; i < 16; i++) {
+			o[i] = kmalloc_node(size, GFP_KERNEL, other);
+			CHECK(o[i] != NULL);
+		}
+		for (int i = 0; i < 16; i++)
+			kfree(o[i]);
+		kmem_cache_shrink(kmalloc_slab(size));
+		CHECK_EQ(uslab_validate(kmalloc_slab(size)), 0);
+	}
+	kmem_cache_free(offs, off_obj);
+	kmem_cache_destroy(offs);
+}
+
 /* Run with two fake nodes: objects of the other node go to an alien cache. */
 static int alien_main(void)
 {
@@ -366,6 +493,7 @@ static int alien_main(void)
 	for (int i = 5; i < 20; i++)
 		kmem_cache_free(s, o[i]);
 	CHECK_EQ(uslab_validate(s), 0);
+	metadata_overflow(s, other);
 	kmem_cache_shrink(s);
 	kmem_cache_destroy(s);
 	return test_done("slab_internals (2 nodes)");
