@@ -72,7 +72,7 @@ test-clang:
 	$(CTEST) --test-dir $(CLANG_DIR) --output-on-failure -j$(JOBS) -E '^shim\.real_programs$$' $(ASAN_CTEST_ARGS)
 
 deps:
-	bash tests/shim/install-deps.sh
+	bash tools/install-deps.sh
 
 demo: build
 	./$(BUILD_DIR)/demo/uslab-demo

@@ -23,7 +23,7 @@
 # program that silently ran on another malloc cannot pass.
 #
 # It installs nothing.  What a missing program needs is reported with the
-# command that installs it (install-deps.sh --check; `make deps` runs
+# command that installs it (tools/install-deps.sh --check; `make deps` runs
 # install-deps.sh to do it).
 #
 # Prints "== <name>: ..." as each program starts, then "ok <name>",
@@ -42,7 +42,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 per_run_timeout=${USLAB_REAL_TIMEOUT:-90}	# a hang guard, per run
 
 # What is missing, said up front; installing it is `make deps`' business.
-deps_report=$(bash "$here/install-deps.sh" --check 2>&1)
+deps_report=$(bash "$here/../../tools/install-deps.sh" --check 2>&1)
 deps_missing=$?
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/uslab-real.XXXXXX")
