@@ -11,7 +11,8 @@
 #                             build-clang/ (shim.real_programs left to make test)
 #   make deps                 install the Debian packages shim.real_programs
 #                             runs (apt-get, as root); the tests never install
-#   make demo                 build, then run build/demo/uslab-demo
+#   make demo                 build, then run build/demo/uslab-demo (it also
+#                             writes build/demo/uslab-demo-memory.png)
 #   make install [PREFIX=/usr/local]
 #   make bench [BENCH_QUICK=1]
 #   make clean                remove the build directories
@@ -74,8 +75,9 @@ test-clang:
 deps:
 	bash tools/install-deps.sh
 
+# The demo writes its memory chart next to itself: build/demo/uslab-demo-memory.png.
 demo: build
-	./$(BUILD_DIR)/demo/uslab-demo
+	./$(BUILD_DIR)/demo/uslab-demo $(BUILD_DIR)/demo/uslab-demo-memory.png
 
 install: build
 	$(CMAKE) --install $(BUILD_DIR) --prefix $(PREFIX)

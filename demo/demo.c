@@ -10,9 +10,17 @@
  *    four threads at once, half of the objects freed by another thread.
  * 3. Everything freed, caches shrunk, memory given back: the same views
  *    again.
+ * 4. Where the memory went at the peak of step 2: each cache's slab pages,
+ *    objects in use and waste, as a table and as a PNG chart (chart.c)
+ *    written to the path given as the first argument, by default
+ *    uslab-demo-memory.png in the current directory (`make demo`:
+ *    build/demo/uslab-demo-memory.png).
  */
+#include "chart.h"
+
 #include <uslab/slab.h>
 #include <uslab/uslab.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,12 +59,38 @@ static void show(const char *title)
 	printf("$ cat /proc/buddyinfo\n%s", buf);
 }
 
-static void show_slabinfo(void)
+/* Print /proc/slabinfo; returns the text, valid until the next call. */
+static const char *show_slabinfo(void)
 {
 	static char buf[1 << 16];
 
 	uslab_slabinfo(buf, sizeof(buf));
 	printf("$ cat /proc/slabinfo\n%s", buf);
+	return buf;
+}
+
+/*
+ * The memory at the peak: the table of @u on stdout, the chart to @path.
+ * Returns 0, or -1 if the PNG could not be written.
+ */
+static int where_the_memory_went(const struct slab_usage *u, int n, const char *path)
+{
+	char subtitle[128];
+	int ret;
+
+	printf("\n---- where the memory went (at the peak, 200000 objects live) ----\n");
+	slab_usage_print(stdout, u, n);
+
+	snprintf(subtitle, sizeof(subtitle),
+		 "at the peak: 200000 objects live, back end %s, from /proc/slabinfo",
+		 uslab_allocator());
+	ret = n ? slab_usage_chart(path, u, n, subtitle) : -ENODATA;
+	if (ret) {
+		fprintf(stderr, "chart: cannot write %s: %s\n", path, strerror(-ret));
+		return -1;
+	}
+	printf("chart: %s\n", path);
+	return 0;
 }
 
 static long rss_kib(void)
@@ -127,10 +161,13 @@ static void *freer(void *arg)
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	const char *chart_path = argc > 1 ? argv[1] : "uslab-demo-memory.png";
 	pthread_t t[4];
 	struct page *blocks[MAX_ORDER + 1];
+	static struct slab_usage peak[128];
+	int npeak, chart_failed;
 
 	printf("uslab demo: the Linux slab allocator in userspace\n");
 	kmem_cache_init();
@@ -161,7 +198,7 @@ int main(void)
 	printf("\n4 threads allocated %d objects; RSS %ld KiB -> %ld KiB; inode ctor ran %lu times\n",
 	       4 * PER_THREAD, rss0, rss_kib(), ctor_runs);
 	show("with 200000 objects live");
-	show_slabinfo();
+	npeak = slab_usage_parse(show_slabinfo(), peak, 128);
 
 	for (long i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, freer, (void *)i);
@@ -179,5 +216,7 @@ int main(void)
 	show("at the end");
 	show_slabinfo();
 	printf("\nerrors reported: %lu\n", uslab_error_count());
-	return uslab_error_count() ? 1 : 0;
+
+	chart_failed = where_the_memory_went(peak, npeak, chart_path);
+	return uslab_error_count() || chart_failed ? 1 : 0;
 }
