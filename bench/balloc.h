@@ -15,6 +15,7 @@
  *   B_ALLOC(sz), B_FREE(p, sz)   a mixed-size allocation and its free
  *   B_CACHE_CREATE(sz)           a handle for objects of one size
  *   B_CACHE_ALLOC(c), B_CACHE_FREE(c, p), B_CACHE_DESTROY(c)
+ *                                (a no-op with BENCH_KEEP_CACHES=1)
  *   B_TRIM()                     give free memory back to the OS; returns
  *                                a string naming what was called
  *   B_BACKEND                    "malloc", "kmalloc" or "kmem_cache"
@@ -164,7 +165,7 @@ typedef struct kmem_cache *b_cache_t;
 #define B_CACHE_CREATE(sz)	b_kmem_cache_create(sz)
 #define B_CACHE_ALLOC(c)	kmem_cache_alloc((c), GFP_KERNEL)
 #define B_CACHE_FREE(c, p)	kmem_cache_free((c), (p))
-#define B_CACHE_DESTROY(c)	kmem_cache_destroy(c)
+#define B_CACHE_DESTROY(c)	b_kmem_cache_destroy(c)
 
 static inline struct kmem_cache *b_kmem_cache_create(size_t size)
 {
@@ -178,6 +179,21 @@ static inline struct kmem_cache *b_kmem_cache_create(size_t size)
 		exit(1);
 	}
 	return c;
+}
+
+/*
+ * BENCH_KEEP_CACHES set (bench/counters.sh): leave the cache alive, so
+ * that a cache which did not merge into a kmalloc cache keeps its
+ * statistics counters until the report at exit.  Never inside a timed
+ * loop.
+ */
+static inline void b_kmem_cache_destroy(struct kmem_cache *c)
+{
+	const char *keep = getenv("BENCH_KEEP_CACHES");
+
+	if (keep != NULL && *keep != '\0' && strcmp(keep, "0") != 0)
+		return;
+	kmem_cache_destroy(c);
 }
 
 #endif

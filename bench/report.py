@@ -14,6 +14,14 @@ Modes:
   report.py --markdown [--json DIR/latest.json] [--output BENCHMARKS.md]
       Writes BENCHMARKS.md from a results file.
 
+  report.py --counters RAW --out-dir DIR [--section MD --output BENCHMARKS.md]
+      RAW is bench/counters.sh's file of the library's statistics documents
+      (USLAB_STATS=json).  Prints the fast-path and slow-path shares per
+      workload, writes DIR/counters.json and DIR/counters.txt, with
+      --section the BENCHMARKS.md section (bench/counters.md, which
+      --markdown includes), and with --output puts it into that file in
+      place.
+
   report.py --callgrind OUT --pairs N --workload W --exe PATH --expect RE
             [--program-output FILE] [--not-glibc]
       Reads one callgrind output file of bench_fastpath, checks that the
@@ -674,6 +682,11 @@ def do_markdown(args):
                   "than %d%% above (SLUB wins), or in between (tie); `cycles_per_op` rows" % band,
                   "are left out (they repeat `ns_per_op`).", ""]
         lines += summ
+    # The fast-path/slow-path section, written by bench/counters.sh (which
+    # also puts it into BENCHMARKS.md in place).
+    counters = counters_md_lines()
+    if counters:
+        lines += [""] + counters
     # A hand-written reading of the results, kept in bench/ so that the
     # next run does not lose it; it names the run it read.
     notes_md = os.path.join(os.path.dirname(os.path.abspath(__file__)), "slab_or_slub.md")
@@ -693,6 +706,365 @@ def do_markdown(args):
     with open(out_path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
     print("wrote " + out_path)
+
+
+# --------------------------------------------------------------- counters
+#
+# bench/counters.sh runs each uslab workload once with USLAB_STATS=json and
+# collects the JSON documents the library prints at exit (one per process,
+# docs/observability.md) into a tab-separated file: allocator, workload,
+# program and arguments, one document.  These turn the summed counters
+# into fast-path and slow-path shares per workload.
+
+COUNTERS_HEADING = "## Fast path and slow path, from the counters"
+COUNTERS_MD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "counters.md")
+COUNTERS_FLAVOUR = {a: a.replace("uslab-slab-", "").replace("uslab-", "") for a in USLABS}
+# Counters that are high-water marks: summing them over caches means nothing.
+COUNTERS_MAX = {"high_mark", "max_freeable"}
+# (key, heading, kind): kind "count", "pct" or "rate" (per 1000 operations).
+COUNTER_COLUMNS = {
+    "slub": [
+        ("allocs", "allocs", "count"),
+        ("frees", "frees", "count"),
+        ("alloc_fast_pct", "alloc fast %", "pct"),
+        ("free_fast_pct", "free fast %", "pct"),
+        ("free_local_pct", "free owner-local %", "pct"),
+        ("slow_per_k", "slow paths /1k ops", "rate"),
+        ("new_slabs_per_k", "new slabs /1k ops", "rate"),
+        ("freed_slabs_per_k", "freed slabs /1k ops", "rate"),
+        ("cmpxchg_fail_per_k", "cmpxchg fails /1k ops", "rate"),
+    ],
+    "slab": [
+        ("allocs", "allocs", "count"),
+        ("frees", "frees", "count"),
+        ("alloc_fast_pct", "alloc fast %", "pct"),
+        ("free_fast_pct", "free fast %", "pct"),
+        ("slow_per_k", "slow paths /1k ops", "rate"),
+        ("new_slabs_per_k", "new slabs /1k ops", "rate"),
+        ("freed_slabs_per_k", "freed slabs /1k ops", "rate"),
+        ("objs_per_miss", "slab objects per miss", "num"),
+    ],
+}
+
+
+def fmt_count(n):
+    if n >= 1e6:
+        return "%.2fM" % (n / 1e6)
+    if n >= 1e4:
+        return "%.0fk" % (n / 1e3)
+    return "%d" % n
+
+
+def fmt_pct(p):
+    if p is None:
+        return "-"
+    if 99.95 <= p < 100:
+        return ">99.9"
+    if 0 < p < 0.05:
+        return "<0.1"
+    return "%.1f" % p
+
+
+def fmt_rate(r):
+    if r is None:
+        return "-"
+    if r == 0:
+        return "0"
+    if r < 0.001:
+        return "<0.001"
+    return fmt(r)
+
+
+def parse_counters_raw(path):
+    """{(allocator, workload): run}, in order of appearance; each run has
+    the counters summed over every cache of every document, the slabs
+    left at exit, the number of documents and the program line."""
+    runs = {}
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            parts = line.split("\t", 3)
+            if len(parts) != 4:
+                die("%s:%d: not four tab-separated fields" % (path, lineno))
+            alloc, workload, program, text = parts
+            if alloc not in USLABS:
+                die("%s:%d: unknown uslab allocator %r" % (path, lineno, alloc))
+            try:
+                doc = json.loads(text)
+            except ValueError as e:
+                die("%s:%d: not a JSON document (%s)" % (path, lineno, e))
+            if doc.get("uslab_stats") != 1:
+                die("%s:%d: statistics schema %r, this reads version 1"
+                    % (path, lineno, doc.get("uslab_stats")))
+            if doc.get("allocator") != USLAB_BACKEND[alloc]:
+                die("%s:%d: %s's %s ran on uslab's %r back end, not %s"
+                    % (path, lineno, alloc, workload, doc.get("allocator"),
+                       USLAB_BACKEND[alloc]))
+            if not doc.get("stats_enabled"):
+                die("%s:%d: the counters were off" % (path, lineno))
+            if doc.get("busy"):
+                die("%s:%d: the document says busy" % (path, lineno))
+            run = runs.setdefault((alloc, workload), {
+                "allocator": alloc, "backend": USLAB_BACKEND[alloc],
+                "flavour": COUNTERS_FLAVOUR[alloc], "workload": workload,
+                "program": program, "documents": 0, "errors": 0,
+                "slabs_at_exit": 0, "counters": {}})
+            run["documents"] += 1
+            run["errors"] += doc.get("errors", 0)
+            for c in doc.get("caches", []):
+                if c.get("busy"):
+                    die("%s:%d: cache %s was busy" % (path, lineno, c.get("name")))
+                run["slabs_at_exit"] += c.get("slabs", 0)
+                for k, v in c.get("counters", {}).items():
+                    if k not in COUNTERS_MAX:
+                        run["counters"][k] = run["counters"].get(k, 0) + v
+    return runs
+
+
+def counter_metrics(run):
+    """The derived figures of one run (None where there is nothing to
+    divide by)."""
+    c = run["counters"]
+    g = lambda k: c.get(k, 0)  # noqa: E731
+    pct = lambda a, b: 100.0 * a / b if b else None  # noqa: E731
+    m = {}
+    if run["backend"] == "slub":
+        allocs = g("alloc_fastpath") + g("alloc_slowpath")
+        frees = g("free_fastpath") + g("free_local") + g("free_slowpath")
+        m["alloc_fast_pct"] = pct(g("alloc_fastpath"), allocs)
+        m["free_fast_pct"] = pct(g("free_fastpath"), frees)
+        m["free_local_pct"] = pct(g("free_local"), frees)
+        slow = g("alloc_slowpath") + g("free_slowpath")
+        new, freed = g("alloc_slab"), g("free_slab")
+        m["cmpxchg_fail_per_k"] = None
+    else:
+        allocs = g("allochit") + g("allocmiss")
+        frees = g("freehit") + g("freemiss")
+        m["alloc_fast_pct"] = pct(g("allochit"), allocs)
+        m["free_fast_pct"] = pct(g("freehit"), frees)
+        slow = g("allocmiss") + g("freemiss")
+        new = g("grown")
+        # SLAB counts only the reaper's frees (reaped); free_block's and
+        # uslab_trim's are not counted, so: grown less what is left.
+        freed = max(0, g("grown") - run["slabs_at_exit"])
+        m["objs_per_miss"] = g("allocs") / g("allocmiss") if g("allocmiss") else None
+    ops = allocs + frees
+    m["allocs"], m["frees"], m["ops"] = allocs, frees, ops
+    per_k = lambda n: 1000.0 * n / ops if ops else None  # noqa: E731
+    m["slow_per_k"] = per_k(slow)
+    m["new_slabs_per_k"] = per_k(new)
+    m["freed_slabs_per_k"] = per_k(freed)
+    if run["backend"] == "slub":
+        m["cmpxchg_fail_per_k"] = per_k(g("cmpxchg_double_fail"))
+    return m
+
+
+def counter_cell(kind, v):
+    if kind == "count":
+        return fmt_count(v)
+    if kind == "pct":
+        return fmt_pct(v)
+    if kind == "rate":
+        return fmt_rate(v)
+    return "-" if v is None else fmt(v)
+
+
+# A run with fewer than this share of its workload's most counted
+# operations (on its back end) went mostly around the caches: SLUB's
+# kmalloc above 8 KiB is the page allocator's.  Marked, and left out of
+# the rankings.
+UNCOUNTED_SHARE = 0.1
+
+
+def mark_uncounted(runs):
+    most = {}
+    for r in runs:
+        k = (r["backend"], r["workload"])
+        most[k] = max(most.get(k, 0), r["metrics"]["ops"])
+    for r in runs:
+        r["uncounted"] = r["metrics"]["ops"] < UNCOUNTED_SHARE * most[(r["backend"],
+                                                                       r["workload"])]
+
+
+def counters_table(runs, backend, markdown):
+    cols = COUNTER_COLUMNS[backend]
+    head = ["workload", "flavour"] + [h for _k, h, _kind in cols]
+    body = []
+    workloads = []
+    for r in runs:
+        if r["workload"] not in workloads:
+            workloads.append(r["workload"])
+    for w in workloads:
+        for f in FLAVOURS:
+            r = next((x for x in runs if x["workload"] == w and x["flavour"] == f
+                      and x["backend"] == backend), None)
+            if r is None:
+                continue
+            m = r["metrics"]
+            body.append([w, f + (" *" if r.get("uncounted") else "")] +
+                        [counter_cell(kind, m.get(k)) for k, _h, kind in cols])
+    if not body:
+        return []
+    if markdown:
+        return (["| " + " | ".join(head) + " |",
+                 "|---|---|" + "---:|" * len(cols)] +
+                ["| " + " | ".join(c) + " |" for c in body])
+    widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+    return ["  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i])
+                      for i, c in enumerate(row)) for row in [head] + body]
+
+
+def counters_worst(runs, backend, key, kind, highest, n=4):
+    """The n workloads with the lowest (highest) value of key over their
+    flavours, each as "`workload` lo-hi" (the range over the flavours)."""
+    per = {}
+    for r in runs:
+        v = r["metrics"].get(key)
+        if r["backend"] == backend and v is not None and not r.get("uncounted"):
+            per.setdefault(r["workload"], []).append(v)
+    worst = sorted(per.items(), key=lambda kv: -max(kv[1]) if highest else min(kv[1]))
+    out = []
+    for w, vs in worst[:n]:
+        lo, hi = counter_cell(kind, min(vs)), counter_cell(kind, max(vs))
+        out.append("`%s` %s%s" % (w, lo if lo == hi else "%s-%s" % (lo, hi),
+                                  "%" if kind == "pct" else ""))
+    return out
+
+
+def counters_section(doc):
+    runs = doc["runs"]
+    m = doc["machine"]
+    lines = [
+        COUNTERS_HEADING,
+        "",
+        "*Written by `%s` (%s parameters) on %s, uslab commit %s."
+        % (doc["command"], doc["mode"], doc["generated"], m.get("uslab_commit", "?")),
+        "Run that command to regenerate this section: it takes a minute or two and",
+        "leaves the timing tables alone (`make bench` copies the section in from",
+        "`bench/counters.md`).*",
+        "",
+        "Each workload ran once per flavour with `USLAB_STATS=json`, one process per",
+        "row; the counters ([docs/observability.md](docs/observability.md)) are summed",
+        "over every cache. `slab/N` is slab_test at N bytes: its `alloc`, `free` and",
+        "`pair` loops together; `memory` is all four memory rows. The single-threaded",
+        "counts are the same every run; the threaded rows vary with scheduling (the",
+        "shares by a point or so, the slab and cmpxchg rates by up to several times).",
+        "",
+        "- allocs, frees: calls counted by the caches (the shim's also include the",
+        "  harness's own few mallocs). SLUB's kmalloc above 8 KiB goes straight to the",
+        "  page allocator and is not counted (`slab/16384` kmalloc).",
+        "- alloc fast %: SLUB `alloc_fastpath` (the cpu slab's freelist), SLAB",
+        "  `allochit` (the thread's array), of all allocations.",
+        "- free fast %: SLUB `free_fastpath` (onto the cpu slab's freelist), SLAB",
+        "  `freehit` (onto the thread's array). SLUB's owner-local %: `free_local`,",
+        "  onto a slab this thread has frozen (no atomic); the rest is `free_slowpath`.",
+        "- slow paths /1k ops: SLUB `alloc_slowpath` + `free_slowpath`, SLAB",
+        "  `allocmiss` + `freemiss`, per 1000 allocations and frees.",
+        "- new slabs, freed slabs /1k ops: SLUB `alloc_slab`, `free_slab`; SLAB",
+        "  `grown`, and grown minus the slabs left at exit (SLAB counts only the",
+        "  reaper's frees, `reaped`).",
+        "- cmpxchg fails: SLUB `cmpxchg_double_fail`, retries of a slab's",
+        "  freelist/counters cmpxchg16b.",
+        "- SLAB's slab objects per miss: `allocs` (objects moved off the slabs into",
+        "  an array) / `allocmiss`; a miss served from the shared array moves none.",
+    ]
+    for backend, title in (("slub", "SLUB"), ("slab", "SLAB (`USLAB_ALLOCATOR=slab`)")):
+        table = counters_table(runs, backend, markdown=True)
+        if not table:
+            continue
+        lines += ["", "### %s" % title, ""] + table
+        if any(r.get("uncounted") for r in runs if r["backend"] == backend):
+            lines += ["", "\\* most of this run's calls went around the caches (SLUB's kmalloc",
+                      "above 8 KiB is the page allocator's) and were not counted."]
+        lines += [
+            "",
+            "- lowest alloc fast %% (range over the flavours): %s"
+            % ", ".join(counters_worst(runs, backend, "alloc_fast_pct", "pct", False)),
+            "- most slow paths per 1000 ops: %s"
+            % ", ".join(counters_worst(runs, backend, "slow_per_k", "rate", True)),
+        ]
+    if doc.get("notes"):
+        lines += [""] + ["- note: " + n for n in doc["notes"]]
+    return lines
+
+
+def counters_md_lines():
+    """bench/counters.md, as report.py --markdown includes it ([] if none)."""
+    if not os.path.exists(COUNTERS_MD):
+        return []
+    with open(COUNTERS_MD, encoding="utf-8") as f:
+        return f.read().rstrip("\n").split("\n")
+
+
+def splice_counters(md_path, section):
+    """Put section into md_path in place: over the old one (up to the next
+    '## ' heading), else before '## SLAB or SLUB?' or '## Workloads', as
+    do_markdown places it."""
+    with open(md_path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    if COUNTERS_HEADING in lines:
+        start = lines.index(COUNTERS_HEADING)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
+                   len(lines))
+        tail = lines[end:]
+        lines = lines[:start] + section + ([""] if tail else []) + tail
+    else:
+        at = next((lines.index(h) for h in ("## SLAB or SLUB?", "## Workloads") if h in lines),
+                  None)
+        if at is None:
+            lines = lines + [""] + section + [""]
+        else:
+            lines = lines[:at] + section + [""] + lines[at:]
+    with open(md_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+
+
+def do_counters(args):
+    runs = parse_counters_raw(args.counters)
+    if not runs:
+        die("no statistics documents in %s" % args.counters)
+    notes = []
+    for r in runs.values():
+        r["metrics"] = counter_metrics(r)
+    mark_uncounted(list(runs.values()))
+    for r in runs.values():
+        if r["errors"]:
+            notes.append("%s %s: uslab reported %d error(s)" % (r["allocator"], r["workload"],
+                                                               r["errors"]))
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = machine_info()
+    doc = {"generated": now, "mode": args.mode, "command": args.command,
+           "machine": {"uslab_commit": machine.get("uslab_commit"), "cpus": machine.get("cpus"),
+                       "cpu": machine.get("cpu")},
+           "notes": notes, "runs": list(runs.values())}
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, "counters.json"), "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    text = []
+    for backend in ("slub", "slab"):
+        table = counters_table(doc["runs"], backend, markdown=False)
+        if table:
+            text += ["", "%s:" % backend.upper()] + table
+    text += [""] + ["note: " + n for n in notes]
+    with open(os.path.join(args.out_dir, "counters.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(text).strip("\n") + "\n")
+    print("\n".join(text).strip("\n"))
+    print("\nwrote %s/counters.json, counters.txt" % args.out_dir)
+    if args.section:
+        section = counters_section(doc)
+        with open(args.section, "w", encoding="utf-8") as f:
+            f.write("\n".join(section) + "\n")
+        print("wrote " + args.section)
+        if args.output:
+            if os.path.exists(args.output):
+                splice_counters(args.output, section)
+                print("wrote the section into " + args.output)
+            else:
+                print("report.py: %s does not exist; the section is in %s"
+                      % (args.output, args.section), file=sys.stderr)
 
 
 # -------------------------------------------------------------- callgrind
@@ -804,12 +1176,16 @@ def main():
     p.add_argument("--not-glibc", action="store_true")
     p.add_argument("--expect-uslab", help="the uslab back end (slub, slab) the "
                    "program output must name")
+    p.add_argument("--counters", help="bench/counters.sh's file of statistics documents")
+    p.add_argument("--section", help="with --counters: write the BENCHMARKS.md section here")
     args = p.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if args.callgrind:
         if not (args.pairs and args.workload and args.exe):
             die("--callgrind needs --pairs, --workload and --exe")
         do_callgrind(args)
+    elif args.counters:
+        do_counters(args)
     elif args.markdown:
         args.json = args.json or os.path.join(root, "bench", "results", "latest.json")
         args.output = args.output or os.path.join(root, "BENCHMARKS.md")

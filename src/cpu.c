@@ -13,6 +13,8 @@
 #define _GNU_SOURCE
 #include "cpu.h"
 
+#include <string.h>
+
 
 struct uslab_thread {
 	struct list_head list;
@@ -27,6 +29,9 @@ static __thread int detached __attribute__((tls_model("initial-exec")));
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_head threads = LIST_HEAD_INIT(threads);
 static void (*cpu_flush_area)(char *area);
+/* CPU_AREA_SIZE, plus per-slot blocks after the slots if asked (stats.h). */
+static size_t cpu_area_size = CPU_AREA_SIZE;
+static size_t cpu_slot_extra;
 static pthread_key_t cpu_key;
 static bool cpu_key_ready;
 
@@ -46,8 +51,22 @@ int cpu_slot_alloc(void)
 	return -1;
 }
 
+static void clear_slot_extra(char *area, void *arg)
+{
+	size_t slot = (size_t)(uintptr_t)arg;
+
+	memset(area + CPU_AREA_SIZE + slot * cpu_slot_extra, 0, cpu_slot_extra);
+}
+
+/*
+ * The slot's own 64 bytes are left clear by the back end's flush; its
+ * extra block (the counters) is cleared here, so the next cache to get
+ * the slot starts from zero.  Under slab_mutex, as the allocation.
+ */
 void cpu_slot_free(int slot)
 {
+	if (cpu_slot_extra)
+		cpu_for_each_area(clear_slot_extra, (void *)(uintptr_t)slot);
 	slot_map[slot / 64] &= ~(1UL << (slot % 64));
 }
 
@@ -73,7 +92,7 @@ void cpu_detach_self(void)
 	uslab_cpu_area = cpu_dummy_area;
 	if (cpu_key_ready)
 		pthread_setspecific(cpu_key, NULL);
-	os_unmap(area, CPU_AREA_SIZE);
+	os_unmap(area, cpu_area_size);
 }
 
 /* Give this thread's cached objects back now, keeping its area. */
@@ -91,7 +110,7 @@ int cpu_attach(void)
 	if (attaching || detached || !cpu_flush_area)
 		return -1;
 	attaching = 1;
-	area = os_map(CPU_AREA_SIZE);
+	area = os_map(cpu_area_size);
 	if (!area) {
 		attaching = 0;
 		return -1;
@@ -108,9 +127,11 @@ int cpu_attach(void)
 	return 0;
 }
 
-void cpu_init(void (*flush)(char *area))
+void cpu_init(void (*flush)(char *area), size_t slot_extra)
 {
 	cpu_flush_area = flush;
+	cpu_slot_extra = slot_extra;
+	cpu_area_size = CPU_AREA_SIZE + (size_t)CPU_SLOTS_MAX * slot_extra;
 	/* A stray write through the dummy area must fault, not corrupt. */
 	os_protect_readonly(cpu_dummy_area, CPU_AREA_SIZE);
 }
@@ -129,14 +150,16 @@ void cpu_register_exit(void)
 		pthread_setspecific(cpu_key, uslab_cpu_area);
 }
 
-void cpu_for_each_area(void (*fn)(char *area, void *arg), void *arg)
+bool cpu_for_each_area(void (*fn)(char *area, void *arg), void *arg)
 {
 	struct uslab_thread *t;
 
-	pthread_mutex_lock(&threads_lock);
+	if (!stats_mutex_lock(&threads_lock))
+		return false;
 	list_for_each_entry(t, &threads, list)
 		fn((char *)t, arg);
 	pthread_mutex_unlock(&threads_lock);
+	return true;
 }
 
 void cpu_fork_prepare(void)
@@ -167,6 +190,6 @@ void cpu_fork_child(void)
 		}
 		cpu_flush_area((char *)t);
 		list_del(&t->list);
-		os_unmap(t, CPU_AREA_SIZE);
+		os_unmap(t, cpu_area_size);
 	}
 }

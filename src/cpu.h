@@ -52,13 +52,19 @@ int cpu_attach(void) __hidden;
 /* Slot numbers for caches, under slab_mutex; -1 when all are taken. */
 int cpu_slot_alloc(void) __hidden;
 void cpu_slot_free(int slot) __hidden;
-/* Call @fn on every thread's area (ours included) under threads_lock. */
-void cpu_for_each_area(void (*fn)(char *area, void *arg), void *arg) __hidden;
+/*
+ * Call @fn on every thread's area (ours included) under threads_lock;
+ * false, without a call, only in a non-blocking snapshot (internal.h).
+ */
+bool cpu_for_each_area(void (*fn)(char *area, void *arg), void *arg) __hidden;
 /*
  * @flush is called with an area whose owner is leaving (thread exit, or a
  * thread that did not survive fork) to give its cached objects back.
+ * @slot_extra: bytes per slot kept after the CPU_SLOTS_MAX slots of every
+ * area (0, or STAT_BLOCK_SIZE with the counters on: stats.h); only what
+ * is touched is backed.
  */
-void cpu_init(void (*flush)(char *area)) __hidden;
+void cpu_init(void (*flush)(char *area), size_t slot_extra) __hidden;
 void cpu_register_exit(void) __hidden;
 void cpu_detach_self(void) __hidden;
 void cpu_flush_self(void) __hidden;

@@ -8,12 +8,14 @@
  *      options            USLAB_* from the environment (options.c)
  *      page allocator     zones (it also starts itself when called first)
  *      back end choice    USLAB_ALLOCATOR
+ *      statistics         USLAB_SLAB_STATS, USLAB_STATS: the counters, and
+ *                         with them the counting fast paths (stats.c)
  *      cpu layer          the thread-exit flush callback (cpu.c)
  *      slab layer         back-end bootstrap, kmalloc caches, late init
  *                         (slab_state DOWN -> ... -> UP)
  *      call traces        the first backtrace(), which allocates
  *      thread exit        the pthread key whose destructor flushes a thread
- *    then slab_state FULL.  No layer starts a layer above it: the page
+ *    then slab_state FULL, and the stats signal handler (stats.c).  No layer starts a layer above it: the page
  *    allocator never calls in here.
  *
  * 2. Re-entry.  Creating the pthread key and priming backtrace() may
@@ -40,6 +42,7 @@
 #define _GNU_SOURCE
 #include "slab.h"
 #include "cpu.h"
+#include "stats.h"
 
 #include <string.h>
 
@@ -94,6 +97,34 @@ static const struct slab_backend *choose_backend(void)
 	return backends[id];
 }
 
+/*
+ * The fast paths' dispatch (slab_fast.h): SLUB's inline paths, unless
+ * the back end is SLAB or the counters are on; then the out-of-line
+ * entries, the counting ones with the counters.
+ */
+static void choose_fast_paths(void)
+{
+	if (slab_be_id == SLAB_BACKEND_SLAB) {
+		slab_alloc_ool = slab_stats_enabled ? slab_alloc_slab_entry_stats : slab_alloc_slab_entry;
+		slab_free_ool = slab_stats_enabled ? slab_free_slab_entry_stats : slab_free_slab_entry;
+	} else {
+		slab_alloc_ool = slub_alloc_entry_stats;
+		slab_free_ool = slub_free_entry_stats;
+	}
+	slab_fast_ool = slab_be_id != SLAB_BACKEND_SLUB || slab_stats_enabled;
+}
+
+/*
+ * Before a thread leaves (exit, or it did not survive a fork), its
+ * cached objects go back and its counters are folded into the caches.
+ */
+static void flush_area(char *area)
+{
+	slab_be->flush_area(area);
+	if (slab_stats_enabled)
+		stats_fold_area(area);
+}
+
 static noinline void uslab_init_slow(void)
 {
 	if (__atomic_load_n(&slab_state, __ATOMIC_ACQUIRE) != DOWN &&
@@ -108,7 +139,9 @@ static noinline void uslab_init_slow(void)
 	uslab_options_init();
 	page_alloc_init();
 	slab_be = choose_backend();
-	cpu_init(slab_be->flush_area);
+	stats_init();
+	choose_fast_paths();
+	cpu_init(flush_area, slab_stats_enabled ? STAT_BLOCK_SIZE : 0);
 	kmem_cache_init_slab();
 	/* From here on kmalloc works, so what follows may allocate. */
 	uslab_stack_prime();
@@ -116,6 +149,7 @@ static noinline void uslab_init_slow(void)
 	__atomic_store_n(&slab_state, FULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&init_lock);
 	slabinfo_env_apply();
+	stats_init_late();
 }
 
 USLAB_API void uslab_init(void)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <signal.h>
 #include <uslab/uslab.h>
 
 #define likely(x)   __builtin_expect(!!(x), 1)
@@ -225,6 +226,16 @@ void seq_printf(struct seq_buf *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3))) __hidden;
 size_t seq_finish(struct seq_buf *m) __hidden;
 
+/*
+ * Locks for a snapshot that may be taken from a signal handler (stats.c):
+ * while stats_nonblock is set on this thread they only try, for a bounded
+ * time, and return false if the lock stays held (by the very thread the
+ * signal interrupted, perhaps); otherwise they lock and return true.
+ */
+extern __thread bool stats_nonblock __attribute__((tls_model("initial-exec"))) __hidden;
+bool stats_spin_lock(spinlock_t *l) __hidden;
+bool stats_mutex_lock(pthread_mutex_t *m) __hidden;
+
 /* -------------------------------------------------------- options.c */
 
 enum uslab_opt {
@@ -238,6 +249,8 @@ enum uslab_opt {
 	OPT_ALLOCATOR,		/* the back end: 0 slub, 1 slab */
 	OPT_SLAB_FREELIST_RANDOM, /* CONFIG_SLAB_FREELIST_RANDOM, both back ends */
 	OPT_SLAB_MAX_ORDER,	/* slab_max_order: SLAB's largest slab order */
+	OPT_SLAB_STATS,		/* SLUB_STATS / SLAB's STATS counters (stats.c) */
+	OPT_STATS_SIGNAL,	/* the signal the live viewers send (stats.c) */
 	OPT__COUNT
 };
 
@@ -259,5 +272,13 @@ uint64_t os_random(void) __hidden;
 uint64_t os_now_ns(void) __hidden;
 int os_gettid(void) __hidden;
 int os_protect_readonly(void *addr, size_t size) __hidden;
+int os_write_all(int fd, const void *buf, size_t n) __hidden;
+int os_stats_reply_open(int viewer) __hidden;
+void os_stats_reply_close(int fd, int viewer, bool ok) __hidden;
+int os_stats_signal_install(int sig, void (*fn)(int, siginfo_t *, void *)) __hidden;
+int os_sigrtmax(void) __hidden;
+bool os_stats_sender_ok(const siginfo_t *si) __hidden;
+int os_getpid(void) __hidden;
+int os_dup_private(int fd) __hidden;
 
 #endif /* USLAB_INTERNAL_H */

@@ -395,12 +395,13 @@ static void shim_usage(struct shim_usage *u)
 	memset(u, 0, sizeof(*u));
 	pthread_mutex_lock(&slab_mutex);
 	list_for_each_entry(s, &slab_caches, list) {
-		struct slabinfo si;
+		struct slab_cache_info info;
+		const struct slabinfo *si = &info.si;
 
-		slab_be->get_slabinfo(s, &si);
-		slab_pages += (size_t)si.num_slabs << si.cache_order;
-		obj_bytes += (size_t)si.active_objs * s->size;
-		free_objs += si.num_objs - si.active_objs;
+		slab_be->get_info(s, &info);
+		slab_pages += (size_t)si->num_slabs << si->cache_order;
+		obj_bytes += (size_t)si->active_objs * s->size;
+		free_objs += si->num_objs - si->active_objs;
 	}
 	pthread_mutex_unlock(&slab_mutex);
 	uslab_page_stats(&u->ps);
@@ -533,13 +534,14 @@ SHIM_EXPORT void malloc_stats(void)
 		     "size", "slabs");
 	pthread_mutex_lock(&slab_mutex);
 	list_for_each_entry(s, &slab_caches, list) {
-		struct slabinfo si;
+		struct slab_cache_info info;
+		const struct slabinfo *si = &info.si;
 
-		slab_be->get_slabinfo(s, &si);
-		if (!si.num_slabs)
+		slab_be->get_info(s, &info);
+		if (!si->num_slabs)
 			continue;
-		stats_printf(&o, "%-17s %10lu %10lu %6u %8lu\n", s->name, si.active_objs,
-			     si.num_objs, s->size, si.num_slabs);
+		stats_printf(&o, "%-17s %10lu %10lu %6u %8lu\n", s->name, si->active_objs,
+			     si->num_objs, s->size, si->num_slabs);
 	}
 	pthread_mutex_unlock(&slab_mutex);
 	stats_flush(&o);

@@ -50,6 +50,9 @@ static struct uslab_option options[OPT__COUNT] = {
 				   .max = 1, .names = allocator_names },
 	[OPT_SLAB_FREELIST_RANDOM] = OPTION("slab_freelist_random", "USLAB_SLAB_FREELIST_RANDOM", 1, 0, 1),
 	[OPT_SLAB_MAX_ORDER]   = OPTION("slab_max_order", "USLAB_SLAB_MAX_ORDER", 1, 0, MAX_ORDER),
+	[OPT_SLAB_STATS]       = OPTION("slab_stats", "USLAB_SLAB_STATS", 0, 0, 1),
+	/* -1: SIGRTMAX - 4, decided at start-up (stats.c); 0: no handler */
+	[OPT_STATS_SIGNAL]     = OPTION("stats_signal", "USLAB_STATS_SIGNAL", -1, -1, 64),
 };
 
 /*
@@ -65,7 +68,7 @@ static const char *const known_elsewhere[] = {
 	"USLAB_TEST_SEED",	/* tests/test.h: the seed of randomised tests */
 	"USLAB_REAL_TIMEOUT",	/* tests/shim/real_programs.sh: per-run hang guard */
 	"USLAB_SLAB_DEBUG",	/* reserved: the kernel's slab_debug */
-	"USLAB_STATS",		/* reserved: statistics */
+	"USLAB_STATS",		/* src/stats.c: 1 or json, a report at exit */
 	NULL
 };
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * os.c - the only file that talks to the kernel: mmap, mprotect, madvise,
- * getcpu, gettid, sched_yield, the clock and the random source.  Everything above it sees
+ * getcpu, gettid, sched_yield, the clock and the random source, and the
+ * stats viewers' signal and reply file (stats.c).  Everything above it sees
  * "reserve", "commit", "release" and "unmap" of address ranges.
  *
  * Reserving maps PROT_NONE, so address space costs no commit charge;
@@ -38,6 +39,10 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 
 extern char **environ;
@@ -279,4 +284,158 @@ int os_gettid(void)
 int os_protect_readonly(void *addr, size_t size)
 {
 	return mprotect(addr, size, PROT_READ) ? -errno : 0;
+}
+
+/* --------------------------------------- non-blocking locks (stats.c) */
+
+__thread bool stats_nonblock __attribute__((tls_model("initial-exec")));
+
+/*
+ * How long a non-blocking snapshot waits for a lock: a few hundred
+ * tries, the later ones after a yield, so a lock another thread holds for
+ * a moment is got, and one the interrupted thread holds is given up on
+ * within about a millisecond.
+ */
+#define NB_SPINS	64
+#define NB_YIELDS	256
+
+bool stats_spin_lock(spinlock_t *l)
+{
+	if (!stats_nonblock) {
+		spin_lock(l);
+		return true;
+	}
+	for (int i = 0; i < NB_SPINS + NB_YIELDS; i++) {
+		if (spin_trylock(l))
+			return true;
+		if (i < NB_SPINS)
+			__builtin_ia32_pause();
+		else
+			sched_yield();
+	}
+	return false;
+}
+
+bool stats_mutex_lock(pthread_mutex_t *m)
+{
+	if (!stats_nonblock) {
+		pthread_mutex_lock(m);
+		return true;
+	}
+	for (int i = 0; i < NB_SPINS + NB_YIELDS; i++) {
+		if (pthread_mutex_trylock(m) == 0)
+			return true;
+		if (i < NB_SPINS)
+			__builtin_ia32_pause();
+		else
+			sched_yield();
+	}
+	return false;
+}
+
+/* ------------------------------------------- the stats reply (stats.c) */
+
+int os_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * The reply directory /tmp/uslab-<euid>: used only if it is a real
+ * directory (not a link), owned by us, with no access for group or
+ * others, so no other user can plant or read a reply.
+ */
+static bool reply_dir(char *dir, size_t size)
+{
+	struct stat st;
+
+	uslab_snprintf(dir, size, "/tmp/uslab-%u", (unsigned int)geteuid());
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077))
+		return false;
+	return true;
+}
+
+int os_stats_reply_open(int viewer)
+{
+	char dir[64], path[128];
+
+	if (!reply_dir(dir, sizeof(dir)))
+		return -1;
+	uslab_snprintf(path, sizeof(path), "%s/%d.%d.tmp", dir, viewer, (int)getpid());
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+/* Close the reply; publish it (rename .tmp -> .json) if @ok, else drop it. */
+void os_stats_reply_close(int fd, int viewer, bool ok)
+{
+	char dir[64], tmp[128], path[128];
+
+	close(fd);
+	if (!reply_dir(dir, sizeof(dir)))
+		return;
+	uslab_snprintf(tmp, sizeof(tmp), "%s/%d.%d.tmp", dir, viewer, (int)getpid());
+	uslab_snprintf(path, sizeof(path), "%s/%d.%d.json", dir, viewer, (int)getpid());
+	if (!ok || rename(tmp, path))
+		unlink(tmp);
+}
+
+/*
+ * Install @fn for @sig with SA_SIGINFO and SA_RESTART, every signal
+ * blocked while it runs, unless the program already handles @sig: the
+ * program's own use of a signal always wins.  0, or -1 if not installed.
+ */
+int os_stats_signal_install(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa, old;
+
+	if (sigaction(sig, NULL, &old) || old.sa_handler != SIG_DFL ||
+	    (old.sa_flags & SA_SIGINFO))
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigfillset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+/* A request from a process (not the kernel) of our user, or root. */
+bool os_stats_sender_ok(const siginfo_t *si)
+{
+	if (si->si_code != SI_USER && si->si_code != SI_QUEUE)
+		return false;
+	return si->si_uid == geteuid() || si->si_uid == 0;
+}
+
+/*
+ * A private copy of @fd, close-on-exec, numbered high (from 100) so that
+ * it stays out of the way of programs that count on low numbers: -1 if
+ * none.  For the exit report, which must still reach stderr when the
+ * program has closed fd 2 on its way out (coreutils do).
+ */
+int os_dup_private(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 100);
+}
+
+int os_getpid(void)
+{
+	return (int)getpid();
+}
+
+int os_sigrtmax(void)
+{
+	return SIGRTMAX;
 }

@@ -975,19 +975,28 @@ size_t page_alloc_trim(void)
 
 /* ------------------------------------------------------ observability */
 
+/* Node @nid's free blocks per order; false if its lock stays held (stats.h). */
+bool buddy_snapshot(int nid, unsigned long *nr)
+{
+	struct zone *z = &zones[nid];
+
+	if (!stats_spin_lock(&z->lock))
+		return false;
+	for (int o = 0; o <= MAX_ORDER; o++)
+		nr[o] = z->free_area[o].nr_free;
+	spin_unlock(&z->lock);
+	return true;
+}
+
 USLAB_API size_t uslab_buddyinfo(char *buf, size_t size)
 {
 	struct seq_buf m = { buf, size, 0 };
 
 	page_alloc_init();
 	for (int nid = 0; nid < nr_node_ids; nid++) {
-		struct zone *z = &zones[nid];
 		unsigned long nr[MAX_ORDER + 1];
 
-		spin_lock(&z->lock);
-		for (int o = 0; o <= MAX_ORDER; o++)
-			nr[o] = z->free_area[o].nr_free;
-		spin_unlock(&z->lock);
+		buddy_snapshot(nid, nr);
 		seq_printf(&m, "Node %d, zone %8s ", nid, "Normal");
 		for (int o = 0; o <= MAX_ORDER; o++)
 			seq_printf(&m, "%6lu ", nr[o]);
@@ -998,14 +1007,14 @@ USLAB_API size_t uslab_buddyinfo(char *buf, size_t size)
 
 static unsigned long large_pages;
 
-USLAB_API void uslab_page_stats(struct uslab_page_stats *st)
+bool page_stats_snapshot(struct uslab_page_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	page_alloc_init();
 	for (int nid = 0; nid < nr_node_ids; nid++) {
 		struct zone *z = &zones[nid];
 
-		spin_lock(&z->lock);
+		if (!stats_spin_lock(&z->lock))
+			return false;
 		st->reserved += z->reserved;
 		st->managed += z->managed;
 		st->free += z->nr_free;
@@ -1017,6 +1026,13 @@ USLAB_API void uslab_page_stats(struct uslab_page_stats *st)
 	}
 	st->direct_mapped = __atomic_load_n(&large_pages, __ATOMIC_RELAXED);
 	st->nr_nodes = (unsigned int)nr_node_ids;
+	return true;
+}
+
+USLAB_API void uslab_page_stats(struct uslab_page_stats *st)
+{
+	page_alloc_init();
+	page_stats_snapshot(st);
 }
 
 /* ---------------------------------------------------- direct mappings */

@@ -213,4 +213,12 @@ void *large_map(size_t size, size_t align) __hidden;
 bool large_unmap(const void *p) __hidden;
 size_t large_size(const void *p) __hidden;
 
+/*
+ * For the statistics (stats.c): the buddy lists of node @nid, and the
+ * page allocator's figures; false if a zone lock stays held during a
+ * non-blocking snapshot (internal.h).
+ */
+bool buddy_snapshot(int nid, unsigned long *nr) __hidden;
+bool page_stats_snapshot(struct uslab_page_stats *st) __hidden;
+
 #endif /* USLAB_PAGE_ALLOC_H */

@@ -36,6 +36,9 @@ extern pthread_mutex_t slab_mutex __hidden;
 extern struct list_head slab_caches __hidden;
 extern struct kmem_cache *kmem_cache __hidden;
 
+/* Counters per cache a back end may keep (stats.h). */
+#define SLAB_STAT_MAX	32
+
 /*
  * struct kmem_cache - what every back end's cache has, then the back
  * end's own part.  The first group is what the fast paths read, kept on
@@ -61,6 +64,13 @@ struct kmem_cache {
 	struct list_head list;		/* slab_caches */
 	unsigned int useroffset;
 	unsigned int usersize;
+	/*
+	 * Statistics (stats.h), kept only with the slab_stats option: the
+	 * counts of threads that have exited (their per-thread blocks are
+	 * folded in here), and the high-water items the back end keeps here
+	 * directly (struct slab_backend's stat_max_mask).
+	 */
+	unsigned long stat_global[SLAB_STAT_MAX];
 
 	/* The back end's part (kmem_cache_be()); its size is the back end's. */
 	unsigned long be[] __attribute__((aligned(CACHE_LINE_SIZE)));
@@ -210,6 +220,20 @@ struct slabinfo {
 	unsigned int cache_order;
 };
 
+/*
+ * struct slab_cache_info - one cache as /proc/slabinfo and
+ * /sys/kernel/slab/<cache>/ show it, read under the cache's node locks so
+ * that it is consistent (stats.c, uslab_slabinfo).
+ */
+struct slab_cache_info {
+	struct slabinfo si;		/* active_objs = objects, num_objs = total_objects */
+	unsigned long partial;		/* slabs on the node partial lists */
+	unsigned long cpu_slabs;	/* SLUB: cpu slabs and cpu partial slabs of every thread */
+	unsigned long free_objects;	/* free objects on the slabs of the node lists */
+	unsigned long min_partial;	/* SLUB's; 0 on SLAB */
+	unsigned int cpu_partial;	/* SLUB's; 0 on SLAB */
+};
+
 struct slab_backend {
 	const char *name;		/* "slub", "slab": the USLAB_ALLOCATOR value */
 	unsigned int kmalloc_shift_low;	/* the smallest kmalloc class, 2^low */
@@ -232,7 +256,25 @@ struct slab_backend {
 	void (*release)(struct kmem_cache *s);
 	/* Give empty slabs back; this thread's cached objects too. */
 	int (*shrink)(struct kmem_cache *s);
-	void (*get_slabinfo)(struct kmem_cache *s, struct slabinfo *sinfo);
+	/*
+	 * Fill @info for @s.  Node locks are taken with stats_spin_lock()
+	 * (stats.h), which may fail when the snapshot is taken from a signal
+	 * handler: then -EBUSY, else 0.
+	 */
+	int (*get_info)(struct kmem_cache *s, struct slab_cache_info *info);
+	/*
+	 * The back end's statistics counters (SLUB_STATS, SLAB's STATS):
+	 * their names, in the order of its enum; the items in stat_max_mask
+	 * are high-water marks kept in s->stat_global, not per-thread sums.
+	 */
+	const char *const *stat_names;
+	unsigned int nr_stats;
+	unsigned long stat_max_mask;
+	/*
+	 * /proc/slabinfo's statistics columns (SLAB's " : globalstat ...
+	 * : cpustat ..."), given the summed @counts; NULL: none (SLUB).
+	 */
+	void (*slabinfo_stats)(struct seq_buf *m, struct kmem_cache *s, const unsigned long *counts);
 	/*
 	 * A write to /proc/slabinfo (do_tune_cpucache): 0, or -EINVAL for
 	 * values the back end refuses.  NULL: the back end has no tunables
@@ -264,7 +306,22 @@ enum slab_backend_id { SLAB_BACKEND_SLUB, SLAB_BACKEND_SLAB, SLAB_BACKEND__COUNT
 extern const struct slab_backend slub_backend __hidden;
 extern const struct slab_backend slab_backend_slab __hidden;
 extern const struct slab_backend *slab_be __hidden;
-/* enum slab_backend_id of slab_be, one byte for the fast paths' dispatch */
+/* enum slab_backend_id of slab_be */
 extern unsigned char slab_be_id __hidden;
+/*
+ * The fast paths' dispatch (slab_fast.h): 0 when SLUB's inline fast
+ * paths serve; otherwise these out-of-line entries do (SLAB, or either
+ * back end with the slab_stats counters on).  Set once, at start-up.
+ */
+extern unsigned char slab_fast_ool __hidden;
+extern void *(*slab_alloc_ool)(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
+extern void (*slab_free_ool)(struct kmem_cache *s, void *x, struct page *page) __hidden;
+/* The back ends' entries: plain, and counting (stats.h). */
+void *slab_alloc_slab_entry(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
+void slab_free_slab_entry(struct kmem_cache *s, void *x, struct page *page) __hidden;
+void *slab_alloc_slab_entry_stats(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
+void slab_free_slab_entry_stats(struct kmem_cache *s, void *x, struct page *page) __hidden;
+void *slub_alloc_entry_stats(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
+void slub_free_entry_stats(struct kmem_cache *s, void *x, struct page *page) __hidden;
 
 #endif /* USLAB_SLAB_INTERNAL_H */

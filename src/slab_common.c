@@ -33,6 +33,7 @@
 #define _GNU_SOURCE
 #include "slab_fast.h"
 #include "cpu.h"
+#include "stats.h"
 #include "debug.h"
 
 #include <errno.h>
@@ -41,6 +42,9 @@
 enum slab_state slab_state;
 const struct slab_backend *slab_be = &slub_backend;
 unsigned char slab_be_id = SLAB_BACKEND_SLUB;
+unsigned char slab_fast_ool;
+void *(*slab_alloc_ool)(struct kmem_cache *s, gfp_t gfp, int node);
+void (*slab_free_ool)(struct kmem_cache *s, void *x, struct page *page);
 pthread_mutex_t slab_mutex = PTHREAD_MUTEX_INITIALIZER;
 struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
 struct kmem_cache *kmem_cache;
@@ -508,19 +512,6 @@ void *kvmalloc_huge(size_t size, gfp_t gfp)
 
 /* ------------------------------------------- kmem_cache_alloc and free */
 
-/* SLAB's fast paths behind the dispatch (slab_fast.h). */
-#include "slab/slab_fast.h"
-
-void *slab_alloc_slab_entry(struct kmem_cache *s, gfp_t gfp, int node)
-{
-	return slab_alloc_node_slab(s, gfp, node);
-}
-
-void slab_free_slab_entry(struct kmem_cache *s, void *x, struct page *page)
-{
-	slab_free_slab(s, x, page);
-}
-
 USLAB_API void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
 	return slab_alloc(s, gfp, NUMA_NO_NODE);
@@ -861,14 +852,22 @@ USLAB_API size_t uslab_slabinfo(char *buf, size_t size)
 	pthread_mutex_lock(&slab_mutex);
 	/* Newest first, as the kernel lists them (new caches go at the tail). */
 	list_for_each_entry_reverse(s, &slab_caches, list) {
-		struct slabinfo si;
+		struct slab_cache_info info;
+		const struct slabinfo *si = &info.si;
 
-		slab_be->get_slabinfo(s, &si);
-		seq_printf(&m, "%-17s %6lu %6lu %6u %4u %4d", s->name, si.active_objs,
-			   si.num_objs, s->size, si.objects_per_slab, 1 << si.cache_order);
-		seq_printf(&m, " : tunables %4u %4u %4u", si.limit, si.batchcount, si.shared);
-		seq_printf(&m, " : slabdata %6lu %6lu %6lu\n", si.active_slabs, si.num_slabs,
-			   si.shared_avail);
+		slab_be->get_info(s, &info);
+		seq_printf(&m, "%-17s %6lu %6lu %6u %4u %4d", s->name, si->active_objs,
+			   si->num_objs, s->size, si->objects_per_slab, 1 << si->cache_order);
+		seq_printf(&m, " : tunables %4u %4u %4u", si->limit, si->batchcount, si->shared);
+		seq_printf(&m, " : slabdata %6lu %6lu %6lu", si->active_slabs, si->num_slabs,
+			   si->shared_avail);
+		if (slab_stats_enabled && slab_be->slabinfo_stats) {
+			unsigned long counts[SLAB_STAT_MAX];
+
+			stats_read(s, counts);
+			slab_be->slabinfo_stats(&m, s, counts);
+		}
+		seq_printf(&m, "\n");
 	}
 	pthread_mutex_unlock(&slab_mutex);
 	return seq_finish(&m);

@@ -12,9 +12,13 @@
  *   kfree_inline(x)		kfree: a slab object inline, the rest out of line
  *
  * The back end is chosen once at start-up (USLAB_ALLOCATOR, init.c) and
- * never changes, so the test of slab_be_id (one byte compared in memory
- * and a branch, always the same way) is all the choice costs a fast
- * path; SLUB's code stays in line, SLAB's is laid out after it.
+ * never changes, so the test of slab_fast_ool (one byte compared in
+ * memory and a branch, always the same way) is all the choice costs a
+ * fast path.  SLUB's code stays in line; SLAB's fast paths, and with the
+ * statistics counters on the counting copies of either back end's
+ * (stats.h), are reached out of line through slab_alloc_ool and
+ * slab_free_ool: a tail jump with the arguments already in place, so
+ * SLUB's inline path keeps its registers.
  */
 #ifndef USLAB_SLAB_FAST_H
 #define USLAB_SLAB_FAST_H
@@ -22,25 +26,17 @@
 #include "slab.h"
 #include "slub/slub_fast.h"
 
-/*
- * SLAB's fast paths, each compiled once, out of line: the dispatch is then
- * a tail jump with the arguments already in place, and SLUB's inline path
- * keeps its registers.
- */
-void *slab_alloc_slab_entry(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
-void slab_free_slab_entry(struct kmem_cache *s, void *x, struct page *page) __hidden;
-
 static __always_inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp, int node)
 {
-	if (unlikely(slab_be_id != SLAB_BACKEND_SLUB))
-		return slab_alloc_slab_entry(s, gfp, node);
+	if (unlikely(slab_fast_ool))
+		return slab_alloc_ool(s, gfp, node);
 	return slub_alloc_node(s, gfp, node);
 }
 
 static __always_inline void slab_free(struct kmem_cache *s, void *x, struct page *page)
 {
-	if (unlikely(slab_be_id != SLAB_BACKEND_SLUB))
-		slab_free_slab_entry(s, x, page);
+	if (unlikely(slab_fast_ool))
+		slab_free_ool(s, x, page);
 	else
 		slub_free(s, x, page);
 }

@@ -94,6 +94,16 @@ struct uslab_page_stats {
 
 USLAB_API void uslab_page_stats(struct uslab_page_stats *st);
 
+/**
+ * uslab_stats_json - every cache with its /proc/slabinfo and
+ * /sys/kernel/slab fields and its statistics counters (when on: option
+ * slab_stats, or USLAB_STATS), the page allocator's figures and
+ * buddyinfo, as one JSON document (schema: docs/observability.md).
+ * snprintf's contract: the full length is returned, and at most @size
+ * bytes are written, NUL included.
+ */
+USLAB_API size_t uslab_stats_json(char *buf, size_t size);
+
 /*
  * Options.  Each is read once, at initialisation, from the environment
  * variable of the same name in capitals with a USLAB_ prefix (for example

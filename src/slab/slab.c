@@ -66,10 +66,20 @@
  *    own kmalloc'd bookkeeping starts with a guard word nothing reads
  *    (SL_META_GUARD), so that a program's off-by-one out of the kmalloc
  *    object before it cannot reach the allocator's pointers and indices.
+ *
+ * 7. Statistics, with the slab_stats option: the kernel's STATS counters
+ *    (enum slab_stat_item), counted at the kernel's sites in the slow
+ *    paths with stat() (one predicted branch when off) and, for the hits
+ *    and misses of the arrays, by the counting copies of the fast paths
+ *    (slab_fast.h), which the dispatch only uses with the counters on.
+ *    The kernel's num_active is not kept: the high mark is raised, where
+ *    objects leave the slabs, to the objects off the slabs as the node
+ *    counters say (sl_stat_set_high).
  */
 #define _GNU_SOURCE
 #include "slab_fast.h"
 #include "../debug.h"
+#include "../stats.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -118,6 +128,36 @@ static __thread uint64_t sl_rng __attribute__((tls_model("initial-exec")));
 static inline struct slab_node *get_node(const struct kmem_cache *s, int node)
 {
 	return slab_cache_be(s)->node[node];
+}
+
+/*
+ * sl_stat_set_high - STATS_SET_HIGH, where objects have just left the
+ * slabs (a refill, a node allocation, a grown slab filed with objects
+ * already taken), with that node's list_lock held.  The kernel's
+ * num_active (objects in use or in arrays: slabinfo's active_objs) is
+ * not kept as a count of its own, which would be one more shared word
+ * written on every slow path; it is worked out from the node counters.
+ * Other nodes' counters are read without their locks, so with more than
+ * one node the mark can be off by the moves in flight there.
+ */
+static inline void sl_stat_set_high(struct kmem_cache *s)
+{
+	unsigned long num = slab_cache_be(s)->num, active = 0;
+
+	if (likely(!slab_stats_enabled))
+		return;
+	for (int node = 0; node < nr_node_ids; node++) {
+		struct slab_node *n = get_node(s, node);
+		unsigned long objs, nfree;
+
+		if (!n)
+			continue;
+		objs = READ_ONCE(n->total_slabs) * num;
+		nfree = READ_ONCE(n->free_objects);
+		if (objs > nfree)
+			active += objs - nfree;
+	}
+	stat_max(s, SL_STAT_HIGH_MARK, active);
 }
 
 /*
@@ -214,6 +254,7 @@ static __cold void corrupt_object(struct kmem_cache *s, const void *objp, const 
 	pr_err("FIX %s: the object is dropped and not handed out again\n\n", s->name);
 	dump_stack();
 	uslab_count_error();
+	stat(s, SL_STAT_ERRORS);
 }
 
 /* ---------------------------------------------------- objects and indices */
@@ -413,8 +454,10 @@ static struct slab_slab *cache_grow_begin(struct kmem_cache *s, gfp_t gfp, int n
 	char *addr;
 
 	page = __alloc_pages(nodeid, gfp & ~__GFP_ZERO, be->gfporder, NULL);
-	if (unlikely(!page))
+	if (unlikely(!page)) {
+		stat(s, SL_STAT_ERRORS);
 		return NULL;
+	}
 	slab = sl_page_slab(page);
 	n = get_node(s, sl_slab_nid(slab));
 	if (be->colour)
@@ -426,6 +469,7 @@ static struct slab_slab *cache_grow_begin(struct kmem_cache *s, gfp_t gfp, int n
 		if (!freelist) {
 			page->flags = PG_head;
 			__free_pages_ok(page, be->gfporder);
+			stat(s, SL_STAT_ERRORS);
 			return NULL;
 		}
 	} else if (!OBJFREELIST_SLAB(s)) {
@@ -479,6 +523,10 @@ static void cache_grow_end(struct kmem_cache *s, struct slab_slab *slab)
 		fixup_slab_list(s, n, slab);
 	}
 	n->free_objects += slab_cache_be(s)->num - slab->active;
+	stat(s, SL_STAT_GROWN);
+	/* the caller may have taken objects from it already (cache_alloc_refill) */
+	if (slab->active)
+		sl_stat_set_high(s);
 	spin_unlock(&n->list_lock);
 }
 
@@ -687,6 +735,7 @@ static void cache_free_alien(struct kmem_cache *s, void *objp, int nid, int myno
 	void *buf[ALIEN_LIMIT];
 	unsigned int nr = 0;
 
+	stat(s, SL_STAT_NODE_FREES);
 	sl_mark_free(s, objp);
 	if (!alc) {
 		free_objects_to_slabs(s, &objp, 1);
@@ -694,6 +743,7 @@ static void cache_free_alien(struct kmem_cache *s, void *objp, int nid, int myno
 	}
 	spin_lock(&alc->lock);
 	if (alc->avail >= alc->limit) {
+		stat(s, SL_STAT_NODE_OVERFLOW);
 		nr = alc->avail;
 		memcpy(buf, alc->entry, nr * sizeof(void *));
 		alc->avail = 0;
@@ -907,7 +957,7 @@ static void cache_reap_one(struct kmem_cache *s, uint64_t now)
 	} else {
 		unsigned int per = 5 * be->num;
 
-		drain_freelist(s, n, (n->free_limit + per - 1) / per);
+		stat_add(s, SL_STAT_REAPED, drain_freelist(s, n, (n->free_limit + per - 1) / per));
 	}
 }
 
@@ -981,9 +1031,11 @@ retry:
 		objp = slab_get_obj(s, slab);
 		n->free_objects--;
 		fixup_slab_list(s, n, slab);
+		sl_stat_set_high(s);
 		spin_unlock(&n->list_lock);
 		if (unlikely(!objp))
 			goto retry;
+		stat(s, SL_STAT_NODE_ALLOCS);
 		return objp;
 	}
 	spin_unlock(&n->list_lock);
@@ -991,6 +1043,9 @@ retry:
 	if (slab)
 		objp = slab_get_obj(s, slab);
 	cache_grow_end(s, slab);
+	/* the kernel counts only the first case; both take an object off a slab */
+	if (objp)
+		stat(s, SL_STAT_NODE_ALLOCS);
 	return objp;
 }
 
@@ -998,12 +1053,15 @@ retry:
 static int alloc_block(struct kmem_cache *s, struct array_cache *ac, struct slab_slab *slab,
 		       int batchcount)
 {
+	unsigned int before = ac->avail;
+
 	while (slab->active < slab_cache_be(s)->num && batchcount--) {
 		void *objp = slab_get_obj(s, slab);
 
 		if (objp)
 			ac->entry[ac->avail++] = objp;
 	}
+	stat_add(s, SL_STAT_ALLOCS, ac->avail - before);
 	return batchcount;
 }
 
@@ -1048,6 +1106,7 @@ static void *cache_alloc_refill(struct kmem_cache *s, struct array_cache *ac, gf
 		n->free_objects -= slab->active - before;
 		fixup_slab_list(s, n, slab);
 	}
+	sl_stat_set_high(s);
 alloc_done:
 	spin_unlock(&n->list_lock);
 direct_grow:
@@ -1141,6 +1200,9 @@ static void cache_flusharray(struct kmem_cache *s, struct array_cache *ac)
 		free_objects_to_slabs(s, ac->entry, batchcount);
 		sl_reaping--;
 	}
+	/* STATS_SET_FREEABLE: the node's free slabs, read without its lock */
+	if (unlikely(slab_stats_enabled))
+		stat_max(s, SL_STAT_MAX_FREEABLE, READ_ONCE(n->free_slabs));
 	ac->avail -= batchcount;
 	memmove(ac->entry, ac->entry + batchcount, sizeof(void *) * ac->avail);
 }
@@ -1205,6 +1267,33 @@ noinline void sl_cache_free_slow(struct kmem_cache *s, void *x, struct page *pag
 	if (!check_live_object(s, slab, x))
 		return;
 	__cache_free(s, x, slab);
+}
+
+/* ------------------------------------------------ the fast paths' entries */
+
+/*
+ * The entries the dispatch (src/slab_fast.h, slab_alloc_ool and
+ * slab_free_ool) jumps to: the inline fast paths compiled once each,
+ * plain, and counting for the slab_stats option (chosen at start-up).
+ */
+void *slab_alloc_slab_entry(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	return slab_alloc_node_slab_x(s, gfp, node, false);
+}
+
+void slab_free_slab_entry(struct kmem_cache *s, void *x, struct page *page)
+{
+	slab_free_slab_x(s, x, page, false);
+}
+
+void *slab_alloc_slab_entry_stats(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	return slab_alloc_node_slab_x(s, gfp, node, true);
+}
+
+void slab_free_slab_entry_stats(struct kmem_cache *s, void *x, struct page *page)
+{
+	slab_free_slab_x(s, x, page, true);
 }
 
 /* ---------------------------------------------------- creating caches */
@@ -1839,34 +1928,83 @@ static void slab_init_late(void)
 
 /* ----------------------------------------------------------- slabinfo */
 
-static void slab_get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
+/*
+ * slab_get_info - what /proc/slabinfo and the viewers show of @s, each
+ * node read under its list_lock.  stats_spin_lock() only tries when the
+ * snapshot is taken from the stats signal handler, whose interrupted
+ * thread may hold the lock: -EBUSY then.  Objects in arrays count as
+ * active, as the kernel counts them.  SLAB keeps no count of its partial
+ * slabs, so the partial lists are walked; SLUB's cpu slabs and partial
+ * tunables have no SLAB counterpart and read 0.
+ */
+static int slab_get_info(struct kmem_cache *s, struct slab_cache_info *info)
 {
 	struct slab_cache_be *be = slab_cache_be(s);
 	unsigned long total_slabs = 0, free_slabs = 0, free_objs = 0, shared_avail = 0;
+	unsigned long partial = 0;
 
 	for (int node = 0; node < nr_node_ids; node++) {
 		struct slab_node *n = get_node(s, node);
+		struct slab_slab *slab;
 
-		spin_lock(&n->list_lock);
+		if (!stats_spin_lock(&n->list_lock))
+			return -EBUSY;
 		total_slabs += n->total_slabs;
 		free_slabs += n->free_slabs;
 		free_objs += n->free_objects;
 		if (n->shared)
 			shared_avail += n->shared->avail;
+		list_for_each_entry(slab, &n->slabs_partial, slab_list)
+			partial++;
 		spin_unlock(&n->list_lock);
 	}
-	memset(sinfo, 0, sizeof(*sinfo));
-	sinfo->num_objs = total_slabs * be->num;
-	sinfo->active_slabs = total_slabs - free_slabs;
-	sinfo->num_slabs = total_slabs;
-	/* objects in arrays count as active, as the kernel counts them */
-	sinfo->active_objs = sinfo->num_objs - free_objs;
-	sinfo->shared_avail = shared_avail;
-	sinfo->limit = READ_ONCE(be->limit);
-	sinfo->batchcount = READ_ONCE(be->batchcount);
-	sinfo->shared = READ_ONCE(be->shared);
-	sinfo->objects_per_slab = be->num;
-	sinfo->cache_order = be->gfporder;
+	memset(info, 0, sizeof(*info));
+	info->si.num_objs = total_slabs * be->num;
+	info->si.active_slabs = total_slabs - free_slabs;
+	info->si.num_slabs = total_slabs;
+	info->si.active_objs = info->si.num_objs - free_objs;
+	info->si.shared_avail = shared_avail;
+	info->si.limit = READ_ONCE(be->limit);
+	info->si.batchcount = READ_ONCE(be->batchcount);
+	info->si.shared = READ_ONCE(be->shared);
+	info->si.objects_per_slab = be->num;
+	info->si.cache_order = be->gfporder;
+	info->partial = partial;
+	info->free_objects = free_objs;
+	return 0;
+}
+
+static const char *const slab_stat_names[SL_STAT_NR] = {
+	[SL_STAT_ALLOCS]	= "allocs",
+	[SL_STAT_HIGH_MARK]	= "high_mark",
+	[SL_STAT_GROWN]		= "grown",
+	[SL_STAT_REAPED]	= "reaped",
+	[SL_STAT_ERRORS]	= "errors",
+	[SL_STAT_MAX_FREEABLE]	= "max_freeable",
+	[SL_STAT_NODE_ALLOCS]	= "node_allocs",
+	[SL_STAT_NODE_FREES]	= "node_frees",
+	[SL_STAT_NODE_OVERFLOW]	= "node_overflow",
+	[SL_STAT_ALLOCHIT]	= "allochit",
+	[SL_STAT_ALLOCMISS]	= "allocmiss",
+	[SL_STAT_FREEHIT]	= "freehit",
+	[SL_STAT_FREEMISS]	= "freemiss",
+};
+
+/*
+ * slab_slabinfo_stats - the columns the kernel's slabinfo_show_stats()
+ * adds to a /proc/slabinfo line with STATS, in its order and widths.
+ */
+static void slab_slabinfo_stats(struct seq_buf *m, struct kmem_cache *s, const unsigned long *counts)
+{
+	(void)s;
+	seq_printf(m, " : globalstat %7lu %6lu %5lu %4lu %4lu %4lu %4lu %4lu %4lu",
+		   counts[SL_STAT_ALLOCS], counts[SL_STAT_HIGH_MARK], counts[SL_STAT_GROWN],
+		   counts[SL_STAT_REAPED], counts[SL_STAT_ERRORS], counts[SL_STAT_MAX_FREEABLE],
+		   counts[SL_STAT_NODE_ALLOCS], counts[SL_STAT_NODE_FREES],
+		   counts[SL_STAT_NODE_OVERFLOW]);
+	seq_printf(m, " : cpustat %6lu %6lu %6lu %6lu",
+		   counts[SL_STAT_ALLOCHIT], counts[SL_STAT_ALLOCMISS],
+		   counts[SL_STAT_FREEHIT], counts[SL_STAT_FREEMISS]);
 }
 
 /* ---------------------------------------------------------------- fork */
@@ -2070,7 +2208,11 @@ const struct slab_backend slab_backend_slab = {
 	.shutdown		= slab_shutdown,
 	.release		= slab_release,
 	.shrink			= slab_shrink,
-	.get_slabinfo		= slab_get_slabinfo,
+	.get_info		= slab_get_info,
+	.stat_names		= slab_stat_names,
+	.nr_stats		= SL_STAT_NR,
+	.stat_max_mask		= SL_STAT_MAX_MASK,
+	.slabinfo_stats		= slab_slabinfo_stats,
 	.tune			= slab_tune_cpucache,
 	.check_object		= slab_check_object,
 	.free_slab_object	= slab_free_slab_object,

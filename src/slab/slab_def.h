@@ -159,6 +159,35 @@ struct slab_node {
 	int free_touched;		/* a free slab was used since the last reap */
 };
 
+/*
+ * enum slab_stat_item - SLAB's statistics counters (the kernel's STATS,
+ * CONFIG_DEBUG_SLAB), counted with stat() and friends (stats.h) only with
+ * the slab_stats option, and shown in /proc/slabinfo's globalstat and
+ * cpustat columns in this order.  HIGH_MARK and MAX_FREEABLE are
+ * high-water marks kept in s->stat_global (SL_STAT_MAX_MASK); the others
+ * are sums of per-thread counts.  slab.c says where each is counted.
+ */
+enum slab_stat_item {
+	SL_STAT_ALLOCS,		/* objects taken off slabs into arrays (num_allocations) */
+	SL_STAT_HIGH_MARK,	/* most objects off the slabs at once (num_active's maximum) */
+	SL_STAT_GROWN,		/* slabs allocated */
+	SL_STAT_REAPED,		/* free slabs given back by the reaper */
+	SL_STAT_ERRORS,		/* slabs that could not be grown, corrupt objects dropped */
+	SL_STAT_MAX_FREEABLE,	/* most free slabs on a node seen after an array flush */
+	SL_STAT_NODE_ALLOCS,	/* objects taken straight off a node's slabs, no array */
+	SL_STAT_NODE_FREES,	/* frees of another node's objects (to the alien caches) */
+	SL_STAT_NODE_OVERFLOW,	/* alien caches found full and given back */
+	SL_STAT_ALLOCHIT,	/* allocations served from this thread's array */
+	SL_STAT_ALLOCMISS,	/* allocations that took the slow path */
+	SL_STAT_FREEHIT,	/* frees pushed onto this thread's array */
+	SL_STAT_FREEMISS,	/* frees that took the slow path */
+	SL_STAT_NR
+};
+
+_Static_assert(SL_STAT_NR <= SLAB_STAT_MAX, "SLAB's counters fit SLAB_STAT_MAX");
+
+#define SL_STAT_MAX_MASK	((1UL << SL_STAT_HIGH_MARK) | (1UL << SL_STAT_MAX_FREEABLE))
+
 /* Placement of a slab's freelist array (the kernel's CFLGS_*). */
 #define CFLGS_OBJFREELIST_SLAB	((slab_flags_t)0x40000000u)	/* in a free object */
 #define CFLGS_OFF_SLAB		((slab_flags_t)0x80000000u)	/* kmalloc'd */

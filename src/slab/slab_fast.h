@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * slab_fast.h - SLAB's fast paths, inline: slab_alloc_node_slab() and
- * slab_free_slab(), reached only through the dispatch header
- * (src/slab_fast.h).  A pop from and a push onto this thread's array
- * cache, the kernel's ____cache_alloc() and __cache_free(), with uslab's
- * checks.  What they fall back to is declared first and lives in slab.c.
+ * slab_free_slab(), compiled into slab.c's out-of-line entries, which the
+ * dispatch header (src/slab_fast.h) reaches.  A pop from and a push onto
+ * this thread's array cache, the kernel's ____cache_alloc() and
+ * __cache_free(), with uslab's checks.  What they fall back to is declared
+ * first and lives in slab.c.
+ *
+ * Each is written once, with a constant @stats: false for the plain
+ * entries, whose code is then exactly the uncounted path, true for the
+ * counting entries used with the slab_stats option (stats.h), which add
+ * the kernel's ALLOCHIT / ALLOCMISS and FREEHIT / FREEMISS.
  */
 #ifndef USLAB_SLAB_SLAB_FAST_H
 #define USLAB_SLAB_SLAB_FAST_H
 
 #include "slab_def.h"
+#include "../stats.h"
 
 void *sl_cache_alloc_slow(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
 void *sl_alloc_bad_marker(struct kmem_cache *s, void *objp, gfp_t gfp, int node) __hidden;
@@ -91,12 +98,17 @@ static __always_inline unsigned int sl_obj_index(const struct kmem_cache *s, uin
 /* ------------------------------------------------------- fast paths */
 
 /*
- * slab_alloc_node_slab - pop this thread's array (____cache_alloc).  The
+ * slab_alloc_node_slab_x - pop this thread's array (____cache_alloc).  The
  * popped object must carry its free marker; the marker is cleared.  An
  * empty array, a node this thread is not on, or __GFP_ZERO go to the slow
- * path (cache_alloc_refill, ____cache_alloc_node).
+ * path (cache_alloc_refill, ____cache_alloc_node).  With @stats, a pop is
+ * an allochit and every way into the slow path an allocmiss, so that the
+ * two add up to the allocations made here: unlike the kernel, which
+ * counts a hit for the slow path's own pop, __GFP_ZERO and node-specific
+ * allocations are misses even when the array had an object.
  */
-static __always_inline void *slab_alloc_node_slab(struct kmem_cache *s, gfp_t gfp, int node)
+static __always_inline void *slab_alloc_node_slab_x(struct kmem_cache *s, gfp_t gfp, int node,
+						    const bool stats)
 {
 	struct array_cache *ac = sl_cpu_cache(s);
 	unsigned int avail = ac->avail;
@@ -104,25 +116,42 @@ static __always_inline void *slab_alloc_node_slab(struct kmem_cache *s, gfp_t gf
 
 	if (unlikely(!avail || (gfp & __GFP_ZERO) ||
 		     (node != NUMA_NO_NODE && (unsigned int)node != ac->node)))
-		return sl_cache_alloc_slow(s, gfp, node);
+		goto slow;
 	objp = ac->entry[avail - 1];
-	if (unlikely(!sl_object_in_array(s, objp)))
+	if (unlikely(!sl_object_in_array(s, objp))) {
+		if (stats)
+			stat_add_on(s, SL_STAT_ALLOCMISS, 1);
 		return sl_alloc_bad_marker(s, objp, gfp, node);
+	}
 	ac->avail = avail - 1;
 	ac->touched = 1;
 	sl_mark_allocated(s, objp);
+	if (stats)
+		stat_add_on(s, SL_STAT_ALLOCHIT, 1);
 	return objp;
+slow:
+	if (stats)
+		stat_add_on(s, SL_STAT_ALLOCMISS, 1);
+	return sl_cache_alloc_slow(s, gfp, node);
+}
+
+static __always_inline void *slab_alloc_node_slab(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	return slab_alloc_node_slab_x(s, gfp, node, false);
 }
 
 /*
- * slab_free_slab - push onto this thread's array (__cache_free).  The
+ * slab_free_slab_x - push onto this thread's array (__cache_free).  The
  * page proves @x is in a slab of @s; s_mem and span prove it is an object
  * start; the marker that it is not free already.  An object of another
  * node (alien), a full array, or anything odd goes to the slow path,
  * which reports bad pointers in the kernel's words.  @page is any page of
- * @x's slab if the caller knows it (kfree), else NULL.
+ * @x's slab if the caller knows it (kfree), else NULL.  With @stats, a
+ * push is a freehit and the slow path a freemiss: the two add up to the
+ * frees made here (the kernel counts alien frees as neither).
  */
-static __always_inline void slab_free_slab(struct kmem_cache *s, void *x, struct page *page)
+static __always_inline void slab_free_slab_x(struct kmem_cache *s, void *x, struct page *page,
+					     const bool stats)
 {
 	struct array_cache *ac = sl_cpu_cache(s);
 	struct slab_slab *slab;
@@ -150,9 +179,18 @@ static __always_inline void slab_free_slab(struct kmem_cache *s, void *x, struct
 	sl_mark_free(s, x);
 	ac->entry[avail] = x;
 	ac->avail = avail + 1;
+	if (stats)
+		stat_add_on(s, SL_STAT_FREEHIT, 1);
 	return;
 slow:
+	if (stats)
+		stat_add_on(s, SL_STAT_FREEMISS, 1);
 	sl_cache_free_slow(s, x, page);
+}
+
+static __always_inline void slab_free_slab(struct kmem_cache *s, void *x, struct page *page)
+{
+	slab_free_slab_x(s, x, page, false);
 }
 
 #endif /* USLAB_SLAB_SLAB_FAST_H */

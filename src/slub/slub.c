@@ -120,7 +120,10 @@ static inline bool cmpxchg_double_slab(struct slab *slab, void *old_fl, unsigned
 	__uint128_t old = (__uint128_t)old_c << 64 | (uintptr_t)old_fl;
 	__uint128_t new = (__uint128_t)new_c << 64 | (uintptr_t)new_fl;
 
-	return __sync_bool_compare_and_swap(&slab->freelist_counters, old, new);
+	if (likely(__sync_bool_compare_and_swap(&slab->freelist_counters, old, new)))
+		return true;
+	stat(slab->slab_cache, CMPXCHG_DOUBLE_FAIL);
+	return false;
 }
 
 /* A view of page->counters to compute a new value in. */
@@ -279,9 +282,12 @@ static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	if (unlikely(!page) && oo.x != slub_cache(s)->min.x) {
 		oo = slub_cache(s)->min;
 		page = __alloc_pages(node, gfp, oo_order(oo), NULL);
+		if (page)
+			stat(s, ORDER_FALLBACK);
 	}
 	if (unlikely(!page))
 		return NULL;
+	stat(s, ALLOC_SLAB);
 
 	order = oo_order(oo);
 	objects = oo_objects(oo);
@@ -339,6 +345,7 @@ static void __free_slab(struct slab *slab)
 
 static void discard_slab(struct kmem_cache *s, struct slab *slab)
 {
+	stat(s, FREE_SLAB);
 	dec_slabs_node(get_node(s, slab_nid(slab)), slab->objects);
 	__free_slab(slab);
 }
@@ -349,6 +356,12 @@ static inline struct kmem_cache_cpu *area_slot(char *area, const struct kmem_cac
 {
 	return (struct kmem_cache_cpu *)(area + s->cpu_offset);
 }
+
+/* What slub_get_info counts over the threads' areas. */
+struct kmem_cache_info_walk {
+	struct kmem_cache *s;
+	unsigned long cpu_slabs;
+};
 
 /*
  * Owner-local frees.  A frozen slab names the cpu area of the thread that
@@ -451,13 +464,20 @@ static void deactivate_slab(struct kmem_cache *s, struct slab *slab, void *freel
 		new.frozen = 0;
 	} while (!cmpxchg_double_slab(slab, old_fl, old.counters, new_fl, new.counters));
 
+	if (old_fl)
+		stat(s, DEACTIVATE_REMOTE_FREES);
 	if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
 		spin_unlock(&n->list_lock);
+		stat(s, DEACTIVATE_EMPTY);
 		discard_slab(s, slab);
 		return;
 	}
-	if (new_fl)
+	if (new_fl) {
 		add_partial(n, slab);
+		stat(s, DEACTIVATE_TO_TAIL);
+	} else {
+		stat(s, DEACTIVATE_FULL);
+	}
 	spin_unlock(&n->list_lock);
 }
 
@@ -526,8 +546,10 @@ static void put_cpu_partial(struct kmem_cache *s, struct slab *slab, bool drain)
 
 	if (drain && c->partial &&
 	    (c->partial_objects > (int)slub_cache(s)->cpu_partial ||
-	     c->partial_slabs >= slub_cache(s)->cpu_partial_slabs))
+	     c->partial_slabs >= slub_cache(s)->cpu_partial_slabs)) {
 		unfreeze_partials(s, c);
+		stat(s, CPU_PARTIAL_DRAIN);
+	}
 	/*
 	 * First in, first out: the oldest slab on the chain has had the
 	 * longest to collect this thread's local frees, so it is the one to
@@ -551,6 +573,7 @@ static void flush_slot(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		void *freelist = c->freelist;
 
 		clear_cpu_slab(c);
+		stat(s, CPUSLAB_FLUSH);
 		deactivate_slab(s, slab, freelist);
 	}
 	if (c->partial)
@@ -633,8 +656,10 @@ static void *get_partial_node(struct kmem_cache *s, struct kmem_cache_node *n,
 		if (!object) {
 			set_cpu_slab(s, c, slab);
 			object = t;
+			stat(s, ALLOC_FROM_PARTIAL);
 		} else {
 			put_cpu_partial(s, slab, false);
+			stat(s, CPU_PARTIAL_NODE);
 		}
 		available += avail;
 		if (!slub_cache(s)->cpu_partial || available > slub_cache(s)->cpu_partial / 2)
@@ -775,6 +800,7 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 	if (!slab)
 		goto new_slab;
 	if (unlikely(node != NUMA_NO_NODE && slab_nid(slab) != node)) {
+		stat(s, ALLOC_NODE_MISMATCH);
 		flush_slot(s, c);
 		goto new_slab;
 	}
@@ -782,8 +808,10 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 	if (freelist)
 		goto load_freelist;
 	freelist = take_local_freelist(s, slab, NULL);
-	if (freelist)
+	if (freelist) {
+		stat(s, ALLOC_REFILL);
 		goto load_freelist;
+	}
 	if (c->partial && !READ_ONCE(slab->freelist) &&
 	    c->partial_slabs + 1 < slub_cache(s)->cpu_partial_slabs) {
 		/*
@@ -797,6 +825,7 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 		 */
 		clear_cpu_slab(c);
 		put_cpu_partial(s, slab, false);
+		stat(s, DEACTIVATE_BYPASS);
 		goto new_slab;
 	}
 	set_slab_owner(slab, NULL);
@@ -804,8 +833,10 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 	if (!freelist) {
 		/* The slab is full and unfrozen now; the next free refiles it. */
 		clear_cpu_slab(c);
+		stat(s, DEACTIVATE_BYPASS);
 		goto new_slab;
 	}
+	stat(s, ALLOC_REFILL);
 	set_slab_owner(slab, uslab_cpu_area);
 load_freelist:
 	if (unlikely(!freeptr_ok(s, c, (uintptr_t)get_freepointer(s, freelist)))) {
@@ -830,6 +861,7 @@ new_slab:
 				continue;	/* full, and now unfrozen */
 		}
 		set_cpu_slab(s, c, slab);
+		stat(s, CPU_PARTIAL_ALLOC);
 		goto load_freelist;
 	}
 	freelist = get_partial(s, node, c);
@@ -870,7 +902,10 @@ static void *___slab_alloc_any(struct kmem_cache *s, gfp_t gfp, int node)
  */
 noinline void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node)
 {
-	void *object = ___slab_alloc_any(s, gfp, node);
+	void *object;
+
+	stat(s, ALLOC_SLOWPATH);
+	object = ___slab_alloc_any(s, gfp, node);
 
 	if (unlikely(!object))
 		return NULL;
@@ -935,18 +970,25 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
 			/* an unfrozen slab's local list is empty; tail ends in NULL */
 			slab->local_free = (unsigned long)head;
 			put_cpu_partial(s, slab, true);
+			stat(s, CPU_PARTIAL_FREE);
+		} else if (was_frozen) {
+			stat(s, FREE_FROZEN);
 		}
 		return;
 	}
 	if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
-		if (prior)
+		if (prior) {
 			remove_partial(n, slab);
+			stat(s, FREE_REMOVE_PARTIAL);
+		}
 		spin_unlock(&n->list_lock);
 		discard_slab(s, slab);
 		return;
 	}
-	if (!prior)
+	if (!prior) {
 		add_partial(n, slab);
+		stat(s, FREE_ADD_PARTIAL);
+	}
 	spin_unlock(&n->list_lock);
 }
 
@@ -989,8 +1031,10 @@ noinline void slab_free_slow(struct kmem_cache *s, void *x, struct slab *slab)
 		return;
 	if (slab_owned_by_me(slab)) {
 		slab_push_local(s, slab, x);
+		stat(s, FREE_LOCAL);
 		return;
 	}
+	stat(s, FREE_SLOWPATH);
 	__slab_free(s, slab, x, x, 1);
 }
 
@@ -1378,28 +1422,96 @@ static void slub_init_late(void)
 
 /* ----------------------------------------------------------- slabinfo */
 
-static void slub_get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
+static void count_cpu_slabs(char *area, void *arg)
 {
-	unsigned long nr_slabs = 0, nr_objs = 0, nr_free = 0;
+	struct kmem_cache_info_walk *w = arg;
+	const struct kmem_cache_cpu *c = area_slot(area, w->s);
+
+	w->cpu_slabs += (READ_ONCE(c->slab) ? 1 : 0) + READ_ONCE(c->partial_slabs);
+}
+
+/*
+ * slub_get_info - /proc/slabinfo and /sys/kernel/slab/<cache>/, as the
+ * kernel's SLUB counts them: objects in cpu slabs and on cpu partial
+ * chains count as in use (only node partial slabs are walked for free
+ * objects), and cpu_slabs is every thread's cpu slab and cpu partial slabs.
+ */
+static int slub_get_info(struct kmem_cache *s, struct slab_cache_info *info)
+{
+	struct kmem_cache_info_walk w = { .s = s };
+	unsigned long nr_slabs = 0, nr_objs = 0, nr_free = 0, nr_partial = 0;
 
 	for (int node = 0; node < nr_node_ids; node++) {
 		struct kmem_cache_node *n = get_node(s, node);
 		struct slab *slab;
 
+		if (!stats_spin_lock(&n->list_lock))
+			return -EBUSY;
 		nr_slabs += (unsigned long)__atomic_load_n(&n->nr_slabs, __ATOMIC_RELAXED);
 		nr_objs += (unsigned long)__atomic_load_n(&n->total_objects, __ATOMIC_RELAXED);
-		spin_lock(&n->list_lock);
+		nr_partial += n->nr_partial;
 		list_for_each_entry(slab, &n->partial, slab_list)
 			nr_free += slab->objects - slab->inuse;
 		spin_unlock(&n->list_lock);
 	}
-	memset(sinfo, 0, sizeof(*sinfo));
-	sinfo->active_objs = nr_objs - nr_free;
-	sinfo->num_objs = nr_objs;
-	sinfo->active_slabs = nr_slabs;
-	sinfo->num_slabs = nr_slabs;
-	sinfo->objects_per_slab = oo_objects(slub_cache(s)->oo);
-	sinfo->cache_order = oo_order(slub_cache(s)->oo);
+	if (!cpu_for_each_area(count_cpu_slabs, &w))
+		return -EBUSY;
+	memset(info, 0, sizeof(*info));
+	info->si.active_objs = nr_objs - nr_free;
+	info->si.num_objs = nr_objs;
+	info->si.active_slabs = nr_slabs;
+	info->si.num_slabs = nr_slabs;
+	info->si.objects_per_slab = oo_objects(slub_cache(s)->oo);
+	info->si.cache_order = oo_order(slub_cache(s)->oo);
+	info->partial = nr_partial;
+	info->free_objects = nr_free;
+	info->cpu_slabs = w.cpu_slabs;
+	info->min_partial = slub_cache(s)->min_partial;
+	info->cpu_partial = slub_cache(s)->cpu_partial;
+	return 0;
+}
+
+/* ---------------------------------------------------------- statistics */
+
+static const char *const slub_stat_names[NR_SLUB_STAT_ITEMS] = {
+	[ALLOC_FASTPATH] = "alloc_fastpath",
+	[ALLOC_SLOWPATH] = "alloc_slowpath",
+	[FREE_FASTPATH] = "free_fastpath",
+	[FREE_SLOWPATH] = "free_slowpath",
+	[FREE_FROZEN] = "free_frozen",
+	[FREE_ADD_PARTIAL] = "free_add_partial",
+	[FREE_REMOVE_PARTIAL] = "free_remove_partial",
+	[ALLOC_FROM_PARTIAL] = "alloc_from_partial",
+	[ALLOC_SLAB] = "alloc_slab",
+	[ALLOC_REFILL] = "alloc_refill",
+	[ALLOC_NODE_MISMATCH] = "alloc_node_mismatch",
+	[FREE_SLAB] = "free_slab",
+	[CPUSLAB_FLUSH] = "cpuslab_flush",
+	[DEACTIVATE_FULL] = "deactivate_full",
+	[DEACTIVATE_EMPTY] = "deactivate_empty",
+	[DEACTIVATE_TO_HEAD] = "deactivate_to_head",
+	[DEACTIVATE_TO_TAIL] = "deactivate_to_tail",
+	[DEACTIVATE_REMOTE_FREES] = "deactivate_remote_frees",
+	[DEACTIVATE_BYPASS] = "deactivate_bypass",
+	[ORDER_FALLBACK] = "order_fallback",
+	[CMPXCHG_DOUBLE_CPU_FAIL] = "cmpxchg_double_cpu_fail",
+	[CMPXCHG_DOUBLE_FAIL] = "cmpxchg_double_fail",
+	[CPU_PARTIAL_ALLOC] = "cpu_partial_alloc",
+	[CPU_PARTIAL_FREE] = "cpu_partial_free",
+	[CPU_PARTIAL_NODE] = "cpu_partial_node",
+	[CPU_PARTIAL_DRAIN] = "cpu_partial_drain",
+	[FREE_LOCAL] = "free_local",
+};
+
+/* The counting copies of the fast paths (slab_fast.h, stats.h). */
+void *slub_alloc_entry_stats(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	return slub_alloc_node_x(s, gfp, node, true);
+}
+
+void slub_free_entry_stats(struct kmem_cache *s, void *x, struct page *page)
+{
+	slub_free_x(s, x, page, true);
 }
 
 /* ---------------------------------------------------------------- fork */
@@ -1557,7 +1669,9 @@ const struct slab_backend slub_backend = {
 	.shutdown		= slub_shutdown,
 	.release		= slub_release,
 	.shrink			= slub_shrink,
-	.get_slabinfo		= slub_get_slabinfo,
+	.get_info		= slub_get_info,
+	.stat_names		= slub_stat_names,
+	.nr_stats		= NR_SLUB_STAT_ITEMS,
 	.check_object		= slub_check_object,
 	.free_slab_object	= slub_free_slab_object,
 	.validate		= slub_validate,

@@ -157,6 +157,46 @@ struct slub_cache {
 	struct kmem_cache_node *node[];	/* nr_node_ids of them */
 };
 
+/*
+ * SLUB's statistics counters (the kernel's enum stat_item, counted with
+ * stat() from stats.h; on with the slab_stats option).  FREE_LOCAL is
+ * uslab's: a free onto a frozen slab's owner-local list (slub.c), so that
+ * free_fastpath + free_local + free_slowpath is every free, as
+ * alloc_fastpath + alloc_slowpath is every allocation.
+ */
+enum stat_item {
+	ALLOC_FASTPATH,		/* from the cpu freelist */
+	ALLOC_SLOWPATH,		/* through __slab_alloc */
+	FREE_FASTPATH,		/* onto the cpu freelist */
+	FREE_SLOWPATH,		/* through slab_free_slow, not to a local list */
+	FREE_FROZEN,		/* into a slab frozen by another thread */
+	FREE_ADD_PARTIAL,	/* a full slab's first free put it on a node list */
+	FREE_REMOVE_PARTIAL,	/* a free emptied a partial slab, freed */
+	ALLOC_FROM_PARTIAL,	/* cpu slab taken from a node partial list */
+	ALLOC_SLAB,		/* a new slab */
+	ALLOC_REFILL,		/* the cpu slab's remote or local frees taken */
+	ALLOC_NODE_MISMATCH,	/* the cpu slab was on the wrong node */
+	FREE_SLAB,		/* a slab given back to the page allocator */
+	CPUSLAB_FLUSH,		/* a cpu slab flushed */
+	DEACTIVATE_FULL,	/* a cpu slab unfrozen full */
+	DEACTIVATE_EMPTY,	/* ... empty */
+	DEACTIVATE_TO_HEAD,	/* always 0: add_partial() files at the tail */
+	DEACTIVATE_TO_TAIL,	/* ... onto the tail of a node partial list */
+	DEACTIVATE_REMOTE_FREES, /* ... with objects freed by other threads */
+	DEACTIVATE_BYPASS,	/* a used-up cpu slab left without unfreezing */
+	ORDER_FALLBACK,		/* a slab of the minimum order */
+	CMPXCHG_DOUBLE_CPU_FAIL, /* always 0: the cpu freelist needs no cmpxchg */
+	CMPXCHG_DOUBLE_FAIL,	/* slab freelist/counters cmpxchg16b retried */
+	CPU_PARTIAL_ALLOC,	/* cpu slab taken from the cpu partial chain */
+	CPU_PARTIAL_FREE,	/* a free froze a slab onto the cpu partial chain */
+	CPU_PARTIAL_NODE,	/* node partial slabs moved to the cpu partial chain */
+	CPU_PARTIAL_DRAIN,	/* the cpu partial chain drained to the node */
+	FREE_LOCAL,		/* uslab: onto a frozen slab's owner-local list */
+	NR_SLUB_STAT_ITEMS
+};
+
+_Static_assert(NR_SLUB_STAT_ITEMS <= SLAB_STAT_MAX, "SLUB's counters fit a block");
+
 static inline struct slub_cache *slub_cache(const struct kmem_cache *s)
 {
 	return (struct slub_cache *)kmem_cache_be(s);

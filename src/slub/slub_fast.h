@@ -8,6 +8,7 @@
 #define USLAB_SLUB_FAST_H
 
 #include "slub_def.h"
+#include "../stats.h"
 
 void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
 void slab_free_slow(struct kmem_cache *s, void *x, struct slab *slab) __hidden;
@@ -122,8 +123,11 @@ static __always_inline bool freeptr_ok(const struct kmem_cache *s,
 /*
  * slub_alloc_node - the allocation fast path: pop the slot's freelist,
  * checking the link it leaves behind (docs/checks.md has the count).
+ * With @stats (a compile-time constant) it is the counting copy that
+ * slab_fast.h dispatches to when the counters are on (stats.h).
  */
-static __always_inline void *slub_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
+static __always_inline void *slub_alloc_node_x(struct kmem_cache *s, gfp_t gfp, int node,
+					       const bool stats)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
 	void *object = c->freelist;
@@ -136,7 +140,14 @@ static __always_inline void *slub_alloc_node(struct kmem_cache *s, gfp_t gfp, in
 		return alloc_corrupt_freelist(s, object, gfp, node);
 	c->freelist = (void *)next;
 	clear_freepointer(s, object);
+	if (stats)
+		stat_add_on(s, ALLOC_FASTPATH, 1);
 	return object;
+}
+
+static __always_inline void *slub_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	return slub_alloc_node_x(s, gfp, node, false);
 }
 
 /*
@@ -146,7 +157,8 @@ static __always_inline void *slub_alloc_node(struct kmem_cache *s, gfp_t gfp, in
  * a push.  @page is any page of @x's slab if the caller knows it (kfree),
  * else NULL; it is only looked at once the cpu slab has missed.
  */
-static __always_inline void slub_free(struct kmem_cache *s, void *x, struct page *page)
+static __always_inline void slub_free_x(struct kmem_cache *s, void *x, struct page *page,
+					const bool stats)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
 	uintptr_t off = (uintptr_t)x - c->base;
@@ -163,6 +175,8 @@ static __always_inline void slub_free(struct kmem_cache *s, void *x, struct page
 		}
 		set_freepointer(s, x, c->freelist);
 		c->freelist = x;
+		if (stats)
+			stat_add_on(s, FREE_FASTPATH, 1);
 		return;
 	}
 	/*
@@ -186,10 +200,17 @@ static __always_inline void slub_free(struct kmem_cache *s, void *x, struct page
 		if (likely(off < span && is_object_offset(s, off) &&
 			   !object_looks_free(s, x, base, span))) {
 			slab_push_local(s, slab, x);
+			if (stats)
+				stat_add_on(s, FREE_LOCAL, 1);
 			return;
 		}
 	}
 	slab_free_slow(s, x, slab);
+}
+
+static __always_inline void slub_free(struct kmem_cache *s, void *x, struct page *page)
+{
+	slub_free_x(s, x, page, false);
 }
 
 #endif /* USLAB_SLUB_FAST_H */

@@ -6,13 +6,17 @@
  * enable_cpucache tunables, refill and flush batches, shrink, alien caches
  * on two fake nodes (run again in a child with USLAB_NUMA_NODES=2), the
  * random freelist order, double frees from the fast path and from another
- * thread, and slab_tune_cpucache()'s checks.
+ * thread, slab_tune_cpucache()'s checks, and the STATS counters (run in
+ * children with the slab_stats option, on one node and on two).
  */
+#define _GNU_SOURCE
 #include "slab/slab_fast.h"
+#include "stats.h"
 #include <uslab/uslab.h>
 #include "../test.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #define ALLOCATOR_SLAB 1
 
@@ -209,13 +213,15 @@ static void batches(void)
 	CHECK(ac->avail > 120 - 60 && ac->avail <= 120);
 
 	/* shrink: this thread's array, the shared array, the free slabs */
-	struct slabinfo si;
+	struct slab_cache_info info;
 	CHECK_EQ(kmem_cache_shrink(s), 0);
 	CHECK_EQ(ac->avail, 0);
-	slab_backend_slab.get_slabinfo(s, &si);
-	CHECK_EQ(si.num_slabs, 0);
-	CHECK_EQ(si.active_objs, 0);
-	CHECK_EQ(si.shared_avail, 0);
+	CHECK_EQ(slab_backend_slab.get_info(s, &info), 0);
+	CHECK_EQ(info.si.num_slabs, 0);
+	CHECK_EQ(info.si.active_objs, 0);
+	CHECK_EQ(info.si.shared_avail, 0);
+	CHECK_EQ(info.partial, 0);
+	CHECK_EQ(info.free_objects, 0);
 	CHECK_EQ(uslab_validate(s), 0);
 	kmem_cache_destroy(s);
 }
@@ -499,6 +505,236 @@ static int alien_main(void)
 	return test_done("slab_internals (2 nodes)");
 }
 
+/* ---------------------------------------------------------- counters */
+
+static void read_counts(struct kmem_cache *s, unsigned long *c)
+{
+	pthread_mutex_lock(&slab_mutex);
+	stats_read(s, c);
+	pthread_mutex_unlock(&slab_mutex);
+}
+
+/* @item's change from @before to @after */
+#define DELTA(after, before, item)	((long)((after)[item] - (before)[item]))
+
+/*
+ * The counters on one node: allochit + allocmiss and freehit + freemiss
+ * are the allocations and frees made through kmem_cache_alloc/free, the
+ * high mark and the slabs grown agree with get_info, and each kind of
+ * fast-path hit and slow-path miss is counted where it happens.
+ */
+static void counters(void)
+{
+	enum { N = 1000 };
+	static void *v[N];
+	unsigned long c[SLAB_STAT_MAX], d[SLAB_STAT_MAX];
+	struct slab_cache_info info;
+	struct kmem_cache *s;
+	struct array_cache *ac;
+	unsigned int num;
+	void *o, *z;
+
+	CHECK(slab_stats_enabled);
+	CHECK_EQ(slab_backend_slab.nr_stats, SL_STAT_NR);
+	CHECK(!strcmp(slab_backend_slab.stat_names[SL_STAT_ALLOCS], "allocs"));
+	CHECK(!strcmp(slab_backend_slab.stat_names[SL_STAT_HIGH_MARK], "high_mark"));
+	CHECK(!strcmp(slab_backend_slab.stat_names[SL_STAT_FREEMISS], "freemiss"));
+	CHECK_EQ(slab_backend_slab.stat_max_mask,
+		 (1UL << SL_STAT_HIGH_MARK) | (1UL << SL_STAT_MAX_FREEABLE));
+
+	s = kmem_cache_create("counted", 64, 0, SLAB_NO_MERGE, NULL);
+	num = slab_cache_be(s)->num;
+	read_counts(s, c);
+	for (int i = 0; i < SL_STAT_NR; i++)
+		CHECK_EQ(c[i], 0);
+
+	for (int i = 0; i < N; i++) {
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		CHECK(v[i] != NULL);
+	}
+	read_counts(s, c);
+	CHECK_EQ(c[SL_STAT_ALLOCHIT] + c[SL_STAT_ALLOCMISS], N);
+	CHECK(c[SL_STAT_ALLOCMISS] >= 1 && c[SL_STAT_ALLOCHIT] > c[SL_STAT_ALLOCMISS]);
+	CHECK_EQ(c[SL_STAT_FREEHIT] + c[SL_STAT_FREEMISS], 0);
+	CHECK_EQ(slab_backend_slab.get_info(s, &info), 0);
+	/* nothing freed yet: every slab grown is there, every object off a slab came by refill */
+	CHECK(c[SL_STAT_GROWN] >= (N + num - 1) / num);
+	CHECK_EQ(c[SL_STAT_GROWN], info.si.num_slabs);
+	CHECK(c[SL_STAT_HIGH_MARK] >= N);
+	CHECK_EQ(c[SL_STAT_HIGH_MARK], info.si.active_objs);
+	CHECK_EQ(c[SL_STAT_ALLOCS], info.si.active_objs);
+	CHECK_EQ(info.free_objects, info.si.num_objs - info.si.active_objs);
+	CHECK_EQ(c[SL_STAT_NODE_ALLOCS], 0);
+	CHECK_EQ(c[SL_STAT_ERRORS], 0);
+
+	for (int i = 0; i < N; i++)
+		kmem_cache_free(s, v[i]);
+	read_counts(s, d);
+	CHECK_EQ(d[SL_STAT_FREEHIT] + d[SL_STAT_FREEMISS], N);
+	/* the array (limit 120) was full more than once */
+	CHECK(d[SL_STAT_FREEMISS] >= 2 && d[SL_STAT_FREEHIT] > d[SL_STAT_FREEMISS]);
+	CHECK_EQ(DELTA(d, c, SL_STAT_ALLOCHIT) + DELTA(d, c, SL_STAT_ALLOCMISS), 0);
+	CHECK_EQ(d[SL_STAT_HIGH_MARK], c[SL_STAT_HIGH_MARK]);
+	/* free slabs only appear in a flush, which notes how many there are */
+	CHECK_EQ(slab_backend_slab.get_info(s, &info), 0);
+	CHECK(d[SL_STAT_MAX_FREEABLE] >= info.si.num_slabs - info.si.active_slabs);
+	CHECK_EQ(d[SL_STAT_NODE_FREES], 0);
+
+	/* one at a time: a pop is a hit, and a free into an array with room */
+	ac = sl_cpu_cache(s);
+	CHECK(ac->avail > 0 && ac->avail < ac->limit);
+	read_counts(s, c);
+	o = kmem_cache_alloc(s, GFP_KERNEL);
+	read_counts(s, d);
+	CHECK_EQ(DELTA(d, c, SL_STAT_ALLOCHIT), 1);
+	CHECK_EQ(DELTA(d, c, SL_STAT_ALLOCMISS), 0);
+	/* __GFP_ZERO takes the slow path though the array has objects: a miss */
+	z = kmem_cache_alloc(s, GFP_KERNEL | __GFP_ZERO);
+	read_counts(s, c);
+	CHECK(z && !((char *)z)[0] && !memcmp(z, (char *)z + 1, 63));
+	CHECK_EQ(DELTA(c, d, SL_STAT_ALLOCHIT), 0);
+	CHECK_EQ(DELTA(c, d, SL_STAT_ALLOCMISS), 1);
+	kmem_cache_free(s, z);
+	read_counts(s, d);
+	CHECK_EQ(DELTA(d, c, SL_STAT_FREEHIT), 1);
+	CHECK_EQ(DELTA(d, c, SL_STAT_FREEMISS), 0);
+	/* a bad free is a free through the entry too: a miss, reported */
+	uslab_set_report_hook(hook, 1);
+	kmem_cache_free(s, (char *)o + 8);
+	uslab_set_report_hook(NULL, 0);
+	CHECK_EQ(hook_calls, 1);
+	hook_calls = 0;
+	read_counts(s, c);
+	CHECK_EQ(DELTA(c, d, SL_STAT_FREEHIT), 0);
+	CHECK_EQ(DELTA(c, d, SL_STAT_FREEMISS), 1);
+	kmem_cache_free(s, o);
+
+	/* the kernel's slabinfo columns, in its order */
+	char buf[256];
+	struct seq_buf m = { buf, sizeof(buf), 0 };
+	unsigned long g[SL_STAT_NR];
+
+	read_counts(s, c);
+	slab_backend_slab.slabinfo_stats(&m, s, c);
+	seq_finish(&m);
+	CHECK(!strncmp(buf, " : globalstat ", 14));
+	CHECK_EQ(sscanf(buf, " : globalstat %lu %lu %lu %lu %lu %lu %lu %lu %lu : cpustat %lu %lu %lu %lu",
+			&g[0], &g[1], &g[2], &g[3], &g[4], &g[5], &g[6], &g[7], &g[8],
+			&g[9], &g[10], &g[11], &g[12]), 13);
+	CHECK_EQ(g[0], c[SL_STAT_ALLOCS]);
+	CHECK_EQ(g[1], c[SL_STAT_HIGH_MARK]);
+	CHECK_EQ(g[2], c[SL_STAT_GROWN]);
+	CHECK_EQ(g[5], c[SL_STAT_MAX_FREEABLE]);
+	CHECK_EQ(g[9], c[SL_STAT_ALLOCHIT]);
+	CHECK_EQ(g[10], c[SL_STAT_ALLOCMISS]);
+	CHECK_EQ(g[11], c[SL_STAT_FREEHIT]);
+	CHECK_EQ(g[12], c[SL_STAT_FREEMISS]);
+
+	CHECK_EQ(kmem_cache_shrink(s), 0);
+	CHECK_EQ(uslab_validate(s), 0);
+	kmem_cache_destroy(s);
+
+	/*
+	 * Small batches (limit 4, batchcount 2, no shared array): most refills
+	 * come from a partial slab, not a new one, and must raise the mark too.
+	 */
+	s = kmem_cache_create("counted_small", 64, 0, SLAB_NO_MERGE, NULL);
+	pthread_mutex_lock(&slab_mutex);
+	CHECK_EQ(slab_tune_cpucache(s, 4, 2, 0), 0);
+	pthread_mutex_unlock(&slab_mutex);
+	for (int i = 0; i < 100; i++)
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	read_counts(s, c);
+	CHECK_EQ(slab_backend_slab.get_info(s, &info), 0);
+	CHECK_EQ(c[SL_STAT_GROWN], info.si.num_slabs);
+	CHECK(c[SL_STAT_ALLOCMISS] > c[SL_STAT_GROWN]);
+	CHECK_EQ(c[SL_STAT_HIGH_MARK], info.si.active_objs);
+	CHECK_EQ(c[SL_STAT_ALLOCS], info.si.active_objs);
+	CHECK(info.partial >= 1);
+	for (int i = 0; i < 100; i++)
+		kmem_cache_free(s, v[i]);
+	read_counts(s, d);
+	/* with no shared array, each flush gave its batch back to the slabs */
+	CHECK_EQ(d[SL_STAT_FREEHIT] + d[SL_STAT_FREEMISS], 100);
+	CHECK(d[SL_STAT_FREEMISS] >= 40);
+	kmem_cache_shrink(s);
+	kmem_cache_destroy(s);
+}
+
+/*
+ * The counters on two nodes, this thread kept on one CPU: allocations for
+ * the other node come straight off its slabs (node_allocs, each an
+ * allocmiss), and their frees go to an alien cache (node_frees, each a
+ * freemiss), which overflows once in 20 frees (ALIEN_LIMIT 12).
+ */
+static void counters_nodes(void)
+{
+	struct kmem_cache *s = kmem_cache_create("counted2", 64, 0, SLAB_NO_MERGE, NULL);
+	unsigned long c[SLAB_STAT_MAX], d[SLAB_STAT_MAX];
+	cpu_set_t one;
+	void *o[20];
+	int me, other, cpu = sched_getcpu();
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu >= 0 ? cpu : 0, &one);
+	CHECK_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));	/* attach, learn the node */
+	me = (int)sl_cpu_cache(s)->node;
+	other = 1 - me;
+	read_counts(s, c);
+	for (int i = 0; i < 20; i++)
+		o[i] = kmem_cache_alloc_node(s, GFP_KERNEL, other);
+	read_counts(s, d);
+	CHECK_EQ(DELTA(d, c, SL_STAT_ALLOCHIT) + DELTA(d, c, SL_STAT_ALLOCMISS), 20);
+	CHECK_EQ(DELTA(d, c, SL_STAT_ALLOCMISS), 20);
+	CHECK_EQ(DELTA(d, c, SL_STAT_NODE_ALLOCS), 20);
+	CHECK(d[SL_STAT_HIGH_MARK] >= 20);
+	for (int i = 0; i < 20; i++)
+		kmem_cache_free(s, o[i]);
+	read_counts(s, c);
+	CHECK_EQ(DELTA(c, d, SL_STAT_FREEHIT) + DELTA(c, d, SL_STAT_FREEMISS), 20);
+	CHECK_EQ(DELTA(c, d, SL_STAT_FREEMISS), 20);
+	CHECK_EQ(DELTA(c, d, SL_STAT_NODE_FREES), 20);
+	CHECK_EQ(DELTA(c, d, SL_STAT_NODE_OVERFLOW), 1);
+	CHECK_EQ(c[SL_STAT_ERRORS], 0);
+	kmem_cache_shrink(s);
+	CHECK_EQ(uslab_validate(s), 0);
+	kmem_cache_destroy(s);
+}
+
+/* A child with the counters on (they are chosen before initialisation). */
+static int stats_main(int nodes)
+{
+	if (nodes > 1)
+		uslab_option_set("numa_nodes", nodes);
+	if (uslab_option_set("slab_stats", 1))
+		test_skip("slab_internals (stats)", "no slab_stats option in this build");
+	kmem_cache_init();
+	if (nodes > 1) {
+		CHECK_EQ(nr_node_ids, nodes);
+		counters_nodes();
+		return test_done("slab_internals (stats, 2 nodes)");
+	}
+	counters();
+	return test_done("slab_internals (stats)");
+}
+
+/* Run this program again as @mode in a child, which must pass. */
+static void run_child(const char *argv0, const char *mode)
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", argv0, mode, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	if (!&slab_backend_slab || uslab_option_set("allocator", ALLOCATOR_SLAB))
@@ -507,6 +743,10 @@ int main(int argc, char **argv)
 		uslab_option_set("numa_nodes", 2);
 		return alien_main();
 	}
+	if (argc > 1 && !strcmp(argv[1], "stats"))
+		return stats_main(1);
+	if (argc > 1 && !strcmp(argv[1], "stats2"))
+		return stats_main(2);
 	bootstrap();
 	placement();
 	colouring();
@@ -518,14 +758,9 @@ int main(int argc, char **argv)
 	tune();
 
 	/* the alien caches, in a process of its own with two nodes */
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		execl("/proc/self/exe", argv[0], "alien", (char *)NULL);
-		_exit(127);
-	}
-	int status = 0;
-	waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	run_child(argv[0], "alien");
+	/* the counters, which must be on from the start */
+	run_child(argv[0], "stats");
+	run_child(argv[0], "stats2");
 	return test_done("slab_internals");
 }
