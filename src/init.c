@@ -43,6 +43,7 @@
 #include "slab.h"
 #include "cpu.h"
 #include "stats.h"
+#include "slab_debug.h"
 
 #include <string.h>
 
@@ -100,7 +101,8 @@ static const struct slab_backend *choose_backend(void)
 /*
  * The fast paths' dispatch (slab_fast.h): SLUB's inline paths, unless
  * the back end is SLAB or the counters are on; then the out-of-line
- * entries, the counting ones with the counters.
+ * entries, the counting ones with the counters.  The out-of-line entries
+ * are set in every case, for slab_fast_wrap() to put hooks in front of.
  */
 static void choose_fast_paths(void)
 {
@@ -108,8 +110,8 @@ static void choose_fast_paths(void)
 		slab_alloc_ool = slab_stats_enabled ? slab_alloc_slab_entry_stats : slab_alloc_slab_entry;
 		slab_free_ool = slab_stats_enabled ? slab_free_slab_entry_stats : slab_free_slab_entry;
 	} else {
-		slab_alloc_ool = slub_alloc_entry_stats;
-		slab_free_ool = slub_free_entry_stats;
+		slab_alloc_ool = slab_stats_enabled ? slub_alloc_entry_stats : slub_alloc_entry;
+		slab_free_ool = slab_stats_enabled ? slub_free_entry_stats : slub_free_entry;
 	}
 	slab_fast_ool = slab_be_id != SLAB_BACKEND_SLUB || slab_stats_enabled;
 }
@@ -137,12 +139,16 @@ static noinline void uslab_init_slow(void)
 	}
 	init_thread = pthread_self();
 	uslab_options_init();
+	slab_debug_init();
 	page_alloc_init();
 	slab_be = choose_backend();
 	stats_init();
 	choose_fast_paths();
 	cpu_init(flush_area, slab_stats_enabled ? STAT_BLOCK_SIZE : 0);
 	kmem_cache_init_slab();
+	/* Hooks in front of the fast paths: the bootstrap above is never failed. */
+	sanitize_init();
+	failslab_init();
 	/* From here on kmalloc works, so what follows may allocate. */
 	uslab_stack_prime();
 	cpu_register_exit();

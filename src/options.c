@@ -67,7 +67,7 @@ static const char *const known_elsewhere[] = {
 	"USLAB_SLABINFO",	/* src/slab_common.c: slabinfo tunables to apply */
 	"USLAB_TEST_SEED",	/* tests/test.h: the seed of randomised tests */
 	"USLAB_REAL_TIMEOUT",	/* tests/shim/real_programs.sh: per-run hang guard */
-	"USLAB_SLAB_DEBUG",	/* reserved: the kernel's slab_debug */
+	"USLAB_SLAB_DEBUG",	/* src/slab_debug.c: the kernel's slab_debug= */
 	"USLAB_STATS",		/* src/stats.c: 1 or json, a report at exit */
 	NULL
 };

@@ -103,6 +103,7 @@ extern struct kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH_MAX + 1] __hidden;
 extern unsigned char size_index[24] __hidden;
 extern unsigned int kmalloc_shift_low __hidden, kmalloc_shift_high __hidden;
 extern size_t kmalloc_max_cache_size __hidden;
+extern size_t kmalloc_fast_limit __hidden;
 
 /*
  * kmalloc_index - which kmalloc cache serves @size (1..kmalloc_max_cache_size):
@@ -287,6 +288,14 @@ struct slab_backend {
 	 * if not.  For ksize_checked and krealloc.
 	 */
 	bool (*check_object)(struct kmem_cache *s, struct page *slab, const void *x);
+	/*
+	 * The kmalloc red zone (slab_debug Z and U on a kmalloc cache): the
+	 * size kmalloc was asked for at @x, or 0 if @s does not track it;
+	 * and setting it, which also red-zones [@size, object_size) when @s
+	 * has SLAB_RED_ZONE.  NULL: the back end has no slab_debug.
+	 */
+	unsigned int (*get_orig_size)(struct kmem_cache *s, const void *x);
+	void (*set_orig_size)(struct kmem_cache *s, void *x, unsigned int size);
 	/* Free @x whose slab's head page is @slab (the slow half of kfree). */
 	void (*free_slab_object)(struct kmem_cache *s, void *x, struct page *slab);
 	/* Check every slab of @s; the number of inconsistencies found. */
@@ -316,12 +325,30 @@ extern unsigned char slab_be_id __hidden;
 extern unsigned char slab_fast_ool __hidden;
 extern void *(*slab_alloc_ool)(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
 extern void (*slab_free_ool)(struct kmem_cache *s, void *x, struct page *page) __hidden;
+typedef void *(*slab_alloc_fn)(struct kmem_cache *s, gfp_t gfp, int node);
+typedef void (*slab_free_fn)(struct kmem_cache *s, void *x, struct page *page);
+/*
+ * slab_fast_wrap - put @alloc and @free in front of every allocation and
+ * free of a slab object (failslab, the sanitizer and valgrind hooks):
+ * they get what stood there before in *@next_alloc and *@next_free, to
+ * call on, and the dispatch goes out of line from then on.  At start-up,
+ * or later (fail-nth is armed at run time): threads in flight use the
+ * old entry or the new, both complete.  Wrappers never come off.
+ */
+void slab_fast_wrap(slab_alloc_fn alloc, slab_free_fn free,
+		    slab_alloc_fn *next_alloc, slab_free_fn *next_free) __hidden;
 /* The back ends' entries: plain, and counting (stats.h). */
 void *slab_alloc_slab_entry(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
 void slab_free_slab_entry(struct kmem_cache *s, void *x, struct page *page) __hidden;
 void *slab_alloc_slab_entry_stats(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
 void slab_free_slab_entry_stats(struct kmem_cache *s, void *x, struct page *page) __hidden;
+void *slub_alloc_entry(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
+void slub_free_entry(struct kmem_cache *s, void *x, struct page *page) __hidden;
 void *slub_alloc_entry_stats(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
 void slub_free_entry_stats(struct kmem_cache *s, void *x, struct page *page) __hidden;
+
+/* Fault injection (failslab.c) and the sanitizer / valgrind hooks (sanitize.c), at start-up. */
+void failslab_init(void) __hidden;
+void sanitize_init(void) __hidden;
 
 #endif /* USLAB_SLAB_INTERNAL_H */

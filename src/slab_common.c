@@ -35,6 +35,7 @@
 #include "cpu.h"
 #include "stats.h"
 #include "debug.h"
+#include "slab_debug.h"
 
 #include <errno.h>
 #include <string.h>
@@ -46,11 +47,32 @@ unsigned char slab_fast_ool;
 void *(*slab_alloc_ool)(struct kmem_cache *s, gfp_t gfp, int node);
 void (*slab_free_ool)(struct kmem_cache *s, void *x, struct page *page);
 pthread_mutex_t slab_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t fast_wrap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void slab_fast_wrap(slab_alloc_fn alloc, slab_free_fn free,
+		    slab_alloc_fn *next_alloc, slab_free_fn *next_free)
+{
+	pthread_mutex_lock(&fast_wrap_lock);
+	*next_alloc = slab_alloc_ool;
+	*next_free = slab_free_ool;
+	__atomic_store_n(&slab_alloc_ool, alloc, __ATOMIC_RELEASE);
+	__atomic_store_n(&slab_free_ool, free, __ATOMIC_RELEASE);
+	__atomic_store_n(&slab_fast_ool, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&fast_wrap_lock);
+}
 struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
 struct kmem_cache *kmem_cache;
 struct kmem_cache *kmalloc_caches[KMALLOC_SHIFT_HIGH_MAX + 1];
 unsigned int kmalloc_shift_low = 3, kmalloc_shift_high = KMALLOC_SHIFT_HIGH;
 size_t kmalloc_max_cache_size = KMALLOC_MAX_CACHE_SIZE;
+/*
+ * kmalloc's inline path serves sizes 1..kmalloc_fast_limit; the rest go
+ * to kmalloc_slow.  It is kmalloc_max_cache_size, or 0 when slab_debug
+ * tracks the requested size of kmalloc objects (the kmalloc red zone),
+ * which only kmalloc_slow knows to record: the inline path then costs
+ * nothing more for it.
+ */
+size_t kmalloc_fast_limit = KMALLOC_MAX_CACHE_SIZE;
 
 /*
  * Sizes 1..192 in steps of 8 -> kmalloc index (1 is kmalloc-96, 2
@@ -94,6 +116,7 @@ static void setup_kmalloc_cache_index_table(void)
 	kmalloc_shift_low = slab_be->kmalloc_shift_low;
 	kmalloc_shift_high = slab_be->kmalloc_shift_high;
 	kmalloc_max_cache_size = (size_t)1 << kmalloc_shift_high;
+	kmalloc_fast_limit = kmalloc_max_cache_size;
 	for (unsigned int i = 0; i < ARRAY_SIZE(size_index); i++) {
 		unsigned int size = (i + 1) * 8, best = 0;
 
@@ -188,7 +211,7 @@ static struct kmem_cache *create_cache(const char *name, unsigned int object_siz
 	s->ctor = ctor;
 	s->useroffset = useroffset;
 	s->usersize = usersize;
-	err = slab_be->create(s, flags);
+	err = slab_be->create(s, kmem_cache_flags(flags, name));
 	if (err) {
 		kmem_cache_free(kmem_cache, s);
 		*errp = err;
@@ -238,6 +261,8 @@ USLAB_API struct kmem_cache *kmem_cache_create_usercopy(const char *name,
 		useroffset = usersize = 0;
 	}
 
+	/* What slab_debug gives this name, so that a debugged cache never merges. */
+	flags = kmem_cache_flags(flags, name);
 	pthread_mutex_lock(&slab_mutex);
 	if (!usersize) {
 		s = find_mergeable(size, align, flags, ctor);
@@ -385,7 +410,7 @@ void create_boot_cache(struct kmem_cache *s, const char *name, unsigned int size
 	s->align = calculate_alignment(flags, ARCH_KMALLOC_MINALIGN, size);
 	s->useroffset = 0;
 	s->usersize = 0;
-	err = slab_be->create(s, flags);
+	err = slab_be->create(s, kmem_cache_flags(flags, name));
 	if (err)
 		uslab_panic("Creation of kmalloc slab %s size=%u failed. Reason %d\n",
 			    name, size, err);
@@ -427,6 +452,11 @@ void create_kmalloc_caches(void)
 								      kmalloc_info[j].size, 0),
 						 __ATOMIC_RELEASE);
 	}
+	/* A kmalloc cache that tracks the size asked for takes kmalloc off its inline path. */
+	for (unsigned int i = 0; i <= kmalloc_shift_high; i++)
+		if (kmalloc_caches[i] && (kmalloc_caches[i]->flags & SLAB_STORE_USER) &&
+		    slab_be->set_orig_size)
+			kmalloc_fast_limit = 0;
 	slab_state = UP;
 }
 
@@ -558,19 +588,27 @@ USLAB_API void kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p)
 
 static noinline void *kmalloc_slow(size_t size, gfp_t gfp, int node)
 {
+	struct kmem_cache *s;
+	void *p;
+
 	if (size > kmalloc_max_cache_size)
 		return kmalloc_large(size, gfp, node);
 	if (!size)
 		return ZERO_SIZE_PTR;
 	uslab_init();
-	return slab_alloc(kmalloc_slab(size), gfp, node);
+	s = kmalloc_slab(size);
+	p = slab_alloc(s, gfp, node);
+	/* slab_debug U on a kmalloc cache: the size asked for, and the red zone after it */
+	if (p && (s->flags & SLAB_STORE_USER) && slab_be->set_orig_size)
+		slab_be->set_orig_size(s, p, (unsigned int)size);
+	return p;
 }
 
 static __always_inline void *__do_kmalloc_node(size_t size, gfp_t gfp, int node)
 {
 	struct kmem_cache *s;
 
-	if (unlikely(size - 1 >= kmalloc_max_cache_size))
+	if (unlikely(size - 1 >= kmalloc_fast_limit))
 		return kmalloc_slow(size, gfp, node);
 	s = kmalloc_slab(size);
 	if (unlikely(!s))
@@ -718,8 +756,21 @@ USLAB_API size_t kmalloc_size_roundup(size_t size)
  * kfree checks it: a freed or interior pointer is reported, and NULL
  * comes back if the report returns.
  */
+/* The cache of a block ksize_checked() has passed, or NULL (not a slab object). */
+static struct kmem_cache *slab_cache_of(const void *p)
+{
+	struct page *page;
+
+	if (!addr_in_arena(p))
+		return NULL;
+	page = __virt_to_page(p);
+	return (page->flags & PG_slab) ? page->slab_cache : NULL;
+}
+
 USLAB_API void *krealloc(const void *p, size_t new_size, gfp_t flags)
 {
+	struct kmem_cache *s;
+	unsigned int orig;
 	size_t ks;
 	void *ret;
 
@@ -732,15 +783,27 @@ USLAB_API void *krealloc(const void *p, size_t new_size, gfp_t flags)
 	ks = ksize_checked(p, "krealloc");
 	if (!ks)
 		return NULL;
+	s = slab_cache_of(p);
+	orig = s && slab_be->get_orig_size ? slab_be->get_orig_size(s, p) : 0;
 	if (ks >= new_size) {
-		if (flags & __GFP_ZERO)
-			memset((char *)p + new_size, 0, ks - new_size);
+		/*
+		 * With the kmalloc red zone the bytes past the size asked for
+		 * are red zone, not the caller's: growing zeroes from there.
+		 */
+		if (flags & __GFP_ZERO) {
+			if (orig && orig < new_size)
+				memset((char *)p + orig, 0, new_size - orig);
+			else
+				memset((char *)p + new_size, 0, ks - new_size);
+		}
+		if (orig)
+			slab_be->set_orig_size(s, (void *)p, (unsigned int)new_size);
 		return (void *)p;
 	}
 	ret = kmalloc(new_size, flags);
 	if (!ret)
 		return NULL;
-	memcpy(ret, p, ks);
+	memcpy(ret, p, orig ? orig : ks);
 	kfree(p);
 	return ret;
 }

@@ -1503,7 +1503,21 @@ static const char *const slub_stat_names[NR_SLUB_STAT_ITEMS] = {
 	[FREE_LOCAL] = "free_local",
 };
 
-/* The counting copies of the fast paths (slab_fast.h, stats.h). */
+/*
+ * The fast paths out of line: what the dispatch calls when something
+ * stands in front of them (slab_fast_wrap), and the counting copies
+ * (slab_fast.h, stats.h).
+ */
+void *slub_alloc_entry(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	return slub_alloc_node(s, gfp, node);
+}
+
+void slub_free_entry(struct kmem_cache *s, void *x, struct page *page)
+{
+	slub_free(s, x, page);
+}
+
 void *slub_alloc_entry_stats(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	return slub_alloc_node_x(s, gfp, node, true);

@@ -181,6 +181,6 @@ int main(void)
 	kmem_cache_destroy(cache);
 	free(objs);
 	CHECK(uslab_error_count() == 0);
-	printf("stats_json: ok (%s)\n", uslab_allocator());
-	return 0;
+	printf("stats_json: back end %s\n", uslab_allocator());
+	return test_done("stats_json");
 }
