@@ -908,10 +908,18 @@ USLAB_API size_t uslab_slabinfo(char *buf, size_t size)
 	struct kmem_cache *s;
 
 	uslab_init();
-	seq_printf(&m, "slabinfo - version: 2.1\n");
+	bool stats = slab_stats_enabled && slab_be->slabinfo_stats;
+
+	/* With SLAB's statistics, the kernel's CONFIG_DEBUG_SLAB header. */
+	seq_printf(&m, "slabinfo - version: 2.1%s\n", stats ? " (statistics)" : "");
 	seq_printf(&m, "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
 		   " : tunables <limit> <batchcount> <sharedfactor>"
-		   " : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
+		   " : slabdata <active_slabs> <num_slabs> <sharedavail>");
+	if (stats)
+		seq_printf(&m, " : globalstat <listallocs> <maxobjs> <grown> <reaped> <error>"
+			   " <maxfreeable> <nodeallocs> <remotefrees> <alienoverflow>"
+			   " : cpustat <allochit> <allocmiss> <freehit> <freemiss>");
+	seq_printf(&m, "\n");
 	pthread_mutex_lock(&slab_mutex);
 	/* Newest first, as the kernel lists them (new caches go at the tail). */
 	list_for_each_entry_reverse(s, &slab_caches, list) {
@@ -924,7 +932,7 @@ USLAB_API size_t uslab_slabinfo(char *buf, size_t size)
 		seq_printf(&m, " : tunables %4u %4u %4u", si->limit, si->batchcount, si->shared);
 		seq_printf(&m, " : slabdata %6lu %6lu %6lu", si->active_slabs, si->num_slabs,
 			   si->shared_avail);
-		if (slab_stats_enabled && slab_be->slabinfo_stats) {
+		if (stats) {
 			unsigned long counts[SLAB_STAT_MAX];
 
 			stats_read(s, counts);
