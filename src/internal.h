@@ -188,6 +188,7 @@ int uslab_snprintf(char *buf, size_t size, const char *fmt, ...)
 void uslab_printk(const char *fmt, ...) __attribute__((format(printf, 1, 2))) __hidden;
 void uslab_bug_end(const char *what) __hidden;
 void uslab_count_error(void) __hidden;
+bool uslab_reports_quiet(void) __hidden;
 __attribute__((noreturn)) void uslab_panic(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2))) __hidden;
 /* "BUG <who> (Not tainted): <title>", "<who>(<x>): <reason>": an address no cache owns. */

@@ -96,7 +96,15 @@ static noinline void shim_init(void)
 		unsigned int size = class_size[i];
 
 		uslab_snprintf(name, sizeof(name), "malloc-%u", size);
-		class_cache[i] = kmem_cache_create(name, size, 16, SLAB_PANIC, NULL);
+		/*
+		 * Power-of-two classes ask for their natural alignment, which
+		 * aligned_block() relies on: the layout is the same without
+		 * slab_debug, and with it the red zone before each object
+		 * keeps the object aligned.
+		 */
+		class_cache[i] = kmem_cache_create(name, size,
+						   is_power_of_2(size) ? size : 16,
+						   SLAB_PANIC, NULL);
 	}
 	for (unsigned int sz = 0, i = 0; sz <= 1024; sz += 16) {
 		while (class_size[i] < (sz ? sz : 1))
@@ -205,8 +213,10 @@ SHIM_EXPORT void *realloc(void *p, size_t size)
 		return NULL;
 	}
 	/* Stay in place unless the block would be more than half empty. */
-	if (size <= old && (size > old / 2 || old <= 16))
+	if (size <= old && (size > old / 2 || old <= 16)) {
+		kmalloc_resized(p, size);
 		return p;
+	}
 	q = malloc(size);
 	if (!q)
 		return NULL;	/* the old block stays valid */

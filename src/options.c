@@ -69,6 +69,11 @@ static const char *const known_elsewhere[] = {
 	"USLAB_REAL_TIMEOUT",	/* tests/shim/real_programs.sh: per-run hang guard */
 	"USLAB_SLAB_DEBUG",	/* src/slab_debug.c: the kernel's slab_debug= */
 	"USLAB_STATS",		/* src/stats.c: 1 or json, a report at exit */
+	/* src/failslab.c: the kernel's failslab= and its debugfs switches */
+	"USLAB_FAILSLAB",	/* "<interval>,<probability>,<space>,<times>" */
+	"USLAB_FAILSLAB_VERBOSE",	/* 0, 1 or 2: the notice, and a call trace */
+	"USLAB_FAILSLAB_IGNORE_GFP_WAIT", /* 1 (default): never fail what may sleep */
+	"USLAB_FAILSLAB_CACHE_FILTER",	/* 1: fail only SLAB_FAILSLAB caches */
 	NULL
 };
 

@@ -68,6 +68,7 @@
  */
 #define _GNU_SOURCE
 #include "page_alloc.h"
+#include "sanitize.h"
 
 #include <errno.h>
 #include <string.h>
@@ -577,6 +578,7 @@ struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed)
 		if (!zone_grow(z, gfp, order))
 			return NULL;
 	}
+	sanitize_pages_alloc(__page_address(page), PAGE_SIZE << order, clean);
 	if (zeroed)
 		*zeroed = clean;
 	return page;
@@ -601,6 +603,7 @@ void __free_pages_ok(struct page *page, unsigned int order)
 		return;
 	}
 	z->nr_alloc -= 1UL << order;
+	sanitize_pages_free(__page_address(page), PAGE_SIZE << order);
 	__free_one_page(z, page, order, false);
 	over = z->nr_dirty > retain_pages;
 	spin_unlock(&z->lock);
@@ -1124,6 +1127,7 @@ void *large_map(size_t size, size_t align)
 	large_table[b] = h;
 	pthread_mutex_unlock(&large_lock);
 	__atomic_add_fetch(&large_pages, h->map_size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+	sanitize_map_alloc(start, data);
 	return start;
 }
 
@@ -1154,6 +1158,7 @@ bool large_unmap(const void *p)
 	pthread_mutex_unlock(&large_lock);
 	if (!h)
 		return false;
+	sanitize_map_free(p);
 	size_t map_size = h->map_size;	/* h lives in the mapping */
 
 	__atomic_sub_fetch(&large_pages, map_size >> PAGE_SHIFT, __ATOMIC_RELAXED);

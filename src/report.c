@@ -276,6 +276,12 @@ bool __ratelimit(struct ratelimit_state *rs, const char *func)
 	return false;
 }
 
+/* Whether reports are silenced (a quiet test hook): for output not made by uslab_printk. */
+bool uslab_reports_quiet(void)
+{
+	return report_quiet && __atomic_load_n(&report_hook, __ATOMIC_ACQUIRE);
+}
+
 void uslab_count_error(void)
 {
 	__atomic_add_fetch(&error_count, 1, __ATOMIC_RELAXED);

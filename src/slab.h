@@ -198,6 +198,8 @@ struct page *kmem_cache_free_lookup(const void *x) __hidden;
  * fatal) and the object goes to its own cache, as the kernel does.
  */
 struct kmem_cache *cache_from_obj(struct kmem_cache *s, struct page *head) __hidden;
+/* A block resized in place (the shim's realloc): keeps the kmalloc red zone right. */
+void kmalloc_resized(const void *p, size_t size) __hidden;
 /* The usable size at @x, reporting in @who's name if it is not a live block. */
 size_t ksize_checked(const void *x, const char *who) __hidden;
 
@@ -350,5 +352,11 @@ void slub_free_entry_stats(struct kmem_cache *s, void *x, struct page *page) __h
 /* Fault injection (failslab.c) and the sanitizer / valgrind hooks (sanitize.c), at start-up. */
 void failslab_init(void) __hidden;
 void sanitize_init(void) __hidden;
+/*
+ * failslab_fired - this thread's latest slab allocation was failed on
+ * purpose (failslab.c).  A back end whose allocation failed because an
+ * allocation of its own was failed so reports no shortage.
+ */
+extern __thread bool failslab_fired __attribute__((tls_model("initial-exec"))) __hidden;
 
 #endif /* USLAB_SLAB_INTERNAL_H */

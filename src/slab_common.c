@@ -36,8 +36,10 @@
 #include "stats.h"
 #include "debug.h"
 #include "slab_debug.h"
+#include "sanitize.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 enum slab_state slab_state;
@@ -517,6 +519,7 @@ void *kmalloc_large(size_t size, gfp_t gfp, int node)
 	}
 	page->flags |= PG_large_kmalloc;
 	p = __page_address(page);
+	sanitize_large_alloc(p, nr << PAGE_SHIFT, gfp);
 	if ((gfp & __GFP_ZERO) && !zeroed)
 		memset(p, 0, nr << PAGE_SHIFT);
 	return p;
@@ -646,6 +649,7 @@ noinline void kfree_slow(const void *x)
 		slab_be->free_slab_object(info.page->slab_cache, (void *)x, info.page);
 		return;
 	case PTR_LARGE:
+		sanitize_large_free(x, info.page->private << PAGE_SHIFT);
 		__free_pages_exact(info.page, info.page->private);
 		return;
 	case PTR_MAPPING:
@@ -765,6 +769,20 @@ static struct kmem_cache *slab_cache_of(const void *p)
 		return NULL;
 	page = __virt_to_page(p);
 	return (page->flags & PG_slab) ? page->slab_cache : NULL;
+}
+
+/*
+ * kmalloc_resized - @p (a block ksize_checked() has passed) now holds
+ * @size bytes in place: with the kmalloc red zone (slab_debug Z and U on
+ * its cache) the size asked for and the zone after it follow.  For the
+ * shim's realloc.
+ */
+void kmalloc_resized(const void *p, size_t size)
+{
+	struct kmem_cache *s = slab_cache_of(p);
+
+	if (s && slab_be->get_orig_size && slab_be->get_orig_size(s, p))
+		slab_be->set_orig_size(s, (void *)p, (unsigned int)size);
 }
 
 USLAB_API void *krealloc(const void *p, size_t new_size, gfp_t flags)
@@ -1118,7 +1136,7 @@ USLAB_API int uslab_owns(const void *p)
 	}
 }
 
-USLAB_API long uslab_validate(struct kmem_cache *s)
+USLAB_API int uslab_validate(struct kmem_cache *s)
 {
 	long errors = 0;
 
@@ -1132,7 +1150,7 @@ USLAB_API long uslab_validate(struct kmem_cache *s)
 			errors += slab_be->validate(s);
 	}
 	pthread_mutex_unlock(&slab_mutex);
-	return errors;
+	return errors > INT_MAX ? INT_MAX : (int)errors;
 }
 
 /* ------------------------------------------------------------------ fork */

@@ -240,7 +240,7 @@ void print_track(const char *what, const struct track *t)
 	while (n < TRACK_ADDRS_COUNT && t->addrs[n])
 		n++;
 	/* backtrace_symbols_fd() writes without allocating: binary(fn+off) [addr] */
-	if (n)
+	if (n && !uslab_reports_quiet())
 		backtrace_symbols_fd((void *const *)t->addrs, n, STDERR_FILENO);
 }
 

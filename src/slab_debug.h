@@ -26,11 +26,13 @@
 /* slab_debug with no flag letters: F, Z, P and U (DEBUG_DEFAULT_FLAGS). */
 #define SLAB_DEBUG_DEFAULT	(SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | \
 				 SLAB_STORE_USER)
+/* The flags that add metadata to each object, and so may raise the order. */
+#define SLAB_DEBUG_LAYOUT_FLAGS	(SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER)
 /*
  * uslab's, never passed by users (outside SLAB_CREATE_MASK): slab_debug's
- * 'O' for this cache.  The back end drops SLAB_DEBUG_FLAGS (and this) if
- * they would raise the cache's slab order, as the kernel's
- * disable_higher_order_debug does.
+ * 'O' for this cache.  The back end drops SLAB_DEBUG_LAYOUT_FLAGS (and
+ * this; F and T stay) if they would raise the cache's slab order, as the
+ * kernel's disable_higher_order_debug does.
  */
 #define SLAB_DEBUG_ORDER_OFF	((slab_flags_t)0x80000000u)
 

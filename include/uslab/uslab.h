@@ -35,13 +35,15 @@ USLAB_API const char *uslab_allocator(void);
 /**
  * uslab_validate - the kernel's validate_slab_cache(): check the slabs of
  * @s (NULL: of every cache) that the allocator can reach - the node
- * partial lists and the calling thread's cpu slabs - for freelists that
- * leave their slab, wrong object counts, and list states that disagree.
- * Each finding is reported (kernel wording) and counted in
- * uslab_error_count().  Returns the number of findings; 0 for a cache
- * pointer that is not a live cache.
+ * lists and the calling thread's cpu slabs - for freelists that leave
+ * their slab, wrong object counts, and list states that disagree; and,
+ * for a cache with slab_debug flags, every object: red zones, poison,
+ * padding (docs/debug.md).  Each finding is reported in the kernel's
+ * words, repaired as the kernel repairs it ("FIX <cache>: ..."), and
+ * counted in uslab_error_count().  Returns the number of errors found; 0
+ * for a cache pointer that is not a live cache.
  */
-USLAB_API long uslab_validate(struct kmem_cache *s);
+USLAB_API int uslab_validate(struct kmem_cache *s);
 
 /**
  * uslab_slabinfo - the /proc/slabinfo (version 2.1) text.
@@ -141,6 +143,26 @@ USLAB_API void uslab_thread_exit(void);
 
 /** uslab_owns - whether @p lies in memory uslab manages. */
 USLAB_API int uslab_owns(const void *p);
+
+/**
+ * uslab_fail_nth - fault injection, as writing @n to the kernel's
+ * /proc/self/fail-nth: the @n-th slab allocation this thread makes from
+ * now on (kmem_cache_alloc*, kmalloc, each object of a bulk allocation,
+ * and the library's own, such as those of kmem_cache_create) returns
+ * NULL, whatever its gfp flags but __GFP_NOFAIL; the ones before it go
+ * through.  0 disarms.  The first call with @n > 0 starts the allocator
+ * and puts the fault-injection hook in front of its fast paths for good
+ * (docs/failslab.md).  A forked child starts disarmed.
+ */
+USLAB_API void uslab_fail_nth(unsigned int n);
+
+/**
+ * uslab_fail_nth_get - as reading /proc/self/fail-nth: how many slab
+ * allocations this thread has left to make, the failing one included,
+ * before the failure armed by uslab_fail_nth() fires; 0 once it has
+ * fired (or if none was armed).
+ */
+USLAB_API unsigned int uslab_fail_nth_get(void);
 
 #ifdef __cplusplus
 }

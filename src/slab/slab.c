@@ -75,14 +75,26 @@
  *    The kernel's num_active is not kept: the high mark is raised, where
  *    objects leave the slabs, to the objects off the slabs as the node
  *    counters say (sl_stat_set_high).
+ *
+ * 8. slab_debug (USLAB_SLAB_DEBUG F Z P U T O): the kernel's
+ *    CONFIG_DEBUG_SLAB on the object layout of "slab_debug" below, with
+ *    SLUB's words and counts.  A debug cache has no arrays: each of its
+ *    allocations and frees goes to the slabs under the node's list_lock
+ *    (sl_debug_alloc, sl_debug_free), where its objects are checked, set
+ *    up and recorded.  Validation (slab_validate), for every cache,
+ *    checks every slab, its freelist against the free markers and, with
+ *    Z or P, every object, and repairs what it reports.  Caches without
+ *    debug flags keep their layout and their fast paths exactly.
  */
 #define _GNU_SOURCE
 #include "slab_fast.h"
 #include "../debug.h"
+#include "../slab_debug.h"
 #include "../stats.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -228,7 +240,12 @@ void slab_bug(struct kmem_cache *s, struct slab_slab *slab, const char *title, c
 	uslab_bug_end(title);
 }
 
-static __cold void object_err(struct kmem_cache *s, struct slab_slab *slab, const void *objp,
+/*
+ * object_bug - a BUG-class report about the object @objp (a cache without
+ * slab_debug); slab_debug's caches report with object_err(), which counts
+ * and goes on.
+ */
+static __cold void object_bug(struct kmem_cache *s, struct slab_slab *slab, const void *objp,
 			      const char *reason)
 {
 	uintptr_t off = slab ? (uintptr_t)objp - (uintptr_t)slab->s_mem : 0;
@@ -330,6 +347,451 @@ static void slab_put_obj(struct kmem_cache *s, struct slab_slab *slab, void *obj
 	mark_in_slab(s, objp);
 }
 
+/* ----------------------------------------------------------- slab_debug */
+
+/*
+ * slab_debug (USLAB_SLAB_DEBUG, slab_debug.c): the kernel's
+ * CONFIG_DEBUG_SLAB, reporting with SLUB's words and counts so that a
+ * program sees the same reports on either back end.  A debug cache lays
+ * each object out as below (slab_create), by offset from the address
+ * the caller gets:
+ *
+ *	[-red_left, 0)			left red zone (Z): 0xbb free, 0xcc allocated
+ *	[0, object_size)		the object; with P 0x6b...0x6b 0xa5 while
+ *					free, 0x5a when handed out (kernel SLAB's
+ *					POISON_INUSE: never written, not freed)
+ *	[object_size, inuse)		right red zone (Z, a word at least), else
+ *					padding to the word (0x5a with P)
+ *	[inuse, inuse + 8)		the free marker (s->offset, slab_fast.h)
+ *	[track_off, + 2 tracks)		who allocated it, who freed it last (U)
+ *	[orig_off, + 8)			the size kmalloc was asked for (U on a
+ *					kmalloc cache); with Z the bytes from
+ *					there to object_size are red zone too
+ *	[meta_end, size - red_left)	padding, 0x5a with P (a word at least with Z)
+ *
+ * s_mem points at object 0, red_left bytes into the slab's first slot,
+ * so every index and offset computation is the one without debugging.
+ * A slab of a P cache starts filled with 0x5a: the colour in front of
+ * the objects and the rest behind them are checked as padding.
+ *
+ * Debug caches keep no object in any array (limit 0 sends both fast
+ * paths to the slow path every time) and never keep the freelist array
+ * in an object: each allocation and free is sl_debug_alloc() and
+ * sl_debug_free(), which check and set the object up under its node's
+ * list_lock, as the kernel's SLUB does for its debug caches, so that a
+ * validation under the same lock never sees an object half-way.
+ *
+ * Counting (uslab_error_count) is where the kernel's
+ * slab_add_kunit_errors() counts: once for each object_err(),
+ * slab_err() and damaged range (check_bytes_and_report), once for each
+ * FIX line.  Nothing here aborts; the damage is repaired and the program
+ * goes on.
+ */
+
+/* Reports and FIX lines this thread counted: a validation returns its own. */
+static __thread long sl_debug_errors __attribute__((tls_model("initial-exec")));
+
+static void sl_count(void)
+{
+	sl_debug_errors++;
+	slab_debug_count();
+}
+
+static __cold __attribute__((format(printf, 2, 3)))
+void sl_fix(struct kmem_cache *s, const char *fmt, ...)
+{
+	char line[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	uslab_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	sl_debug_errors++;
+	slab_fix(s, "%s", line);
+}
+
+static inline unsigned char *slab_base(const struct slab_slab *slab)
+{
+	return __page_address(sl_slab_page(slab));
+}
+
+/* Objects that keep their contents while free are not poisoned (as SLUB's __OBJECT_POISON). */
+static inline bool obj_poisoned(const struct kmem_cache *s)
+{
+	return (s->flags & SLAB_POISON) && !s->ctor && !(s->flags & SLAB_TYPESAFE_BY_RCU);
+}
+
+static inline struct track *get_track(const struct kmem_cache *s, const void *objp,
+				      enum track_item which)
+{
+	return (struct track *)((char *)objp + slab_cache_be(s)->track_off) + which;
+}
+
+static inline unsigned int *orig_size_word(const struct kmem_cache *s, const void *objp)
+{
+	return (unsigned int *)((char *)objp + slab_cache_be(s)->orig_off);
+}
+
+/*
+ * The library's own code: the executable segment that holds this file,
+ * when the library is a shared object (0, 0 when it is linked into the
+ * program, whose frames cannot be told from ours).  Looked up once, with
+ * dl_iterate_phdr(), which does not allocate.
+ */
+static uintptr_t own_text_lo, own_text_hi;
+static int own_text_state;	/* 0: not looked up yet, 1: looked up */
+
+static int find_own_text(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t self = (uintptr_t)arg;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || self - lo >= ph->p_memsz)
+			continue;
+		if (info->dlpi_name && info->dlpi_name[0]) {
+			own_text_lo = lo;
+			own_text_hi = lo + ph->p_memsz;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * debug_set_track - record who allocates or frees @objp.  set_track()
+ * leaves out @skip frames of ours that are always there; the frames
+ * above them that are still the library's (how many depends on what the
+ * compiler folded: tail calls, inlining) are dropped after, so that the
+ * track starts at the allocator's caller.  Before the allocator is up
+ * there is no call trace to take (backtrace() may allocate on its first
+ * call, and this runs under a list_lock): the track stays empty.
+ */
+static noinline void debug_set_track(struct kmem_cache *s, void *objp,
+				     enum track_item which, int skip)
+{
+	struct track *t = get_track(s, objp, which);
+	unsigned int own = 0;
+
+	if (unlikely(__atomic_load_n(&slab_state, __ATOMIC_ACQUIRE) != FULL)) {
+		memset(t, 0, sizeof(*t));
+		return;
+	}
+	set_track(t, skip + 1);
+	if (unlikely(!__atomic_load_n(&own_text_state, __ATOMIC_ACQUIRE))) {
+		dl_iterate_phdr(find_own_text, (void *)(uintptr_t)&find_own_text);
+		__atomic_store_n(&own_text_state, 1, __ATOMIC_RELEASE);
+	}
+	while (own < TRACK_ADDRS_COUNT && t->addrs[own] &&
+	       (uintptr_t)t->addrs[own] - own_text_lo < own_text_hi - own_text_lo)
+		own++;
+	if (own && own < TRACK_ADDRS_COUNT && t->addrs[own]) {
+		memmove(t->addrs, t->addrs + own, (TRACK_ADDRS_COUNT - own) * sizeof(t->addrs[0]));
+		memset(t->addrs + TRACK_ADDRS_COUNT - own, 0, own * sizeof(t->addrs[0]));
+	}
+}
+
+static void print_tracking(struct kmem_cache *s, const void *objp)
+{
+	if (!(s->flags & SLAB_STORE_USER))
+		return;
+	print_track("Allocated", get_track(s, objp, TRACK_ALLOC));
+	print_track("Freed", get_track(s, objp, TRACK_FREE));
+}
+
+/* print_trailer - the object after a report's banner: tracks, slab, bytes. */
+static void print_trailer(struct kmem_cache *s, struct slab_slab *slab, const unsigned char *p)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	const unsigned char *addr = slab_base(slab);
+	unsigned int slot_end = s->size - be->red_left;
+
+	print_tracking(s, p);
+	print_slab(s, slab);
+	pr_err("Object %p @offset=%lu\n\n", p, (unsigned long)(p - addr));
+	if (s->flags & SLAB_RED_ZONE)
+		print_section("Redzone  ", p - be->red_left, be->red_left);
+	else if (p >= addr + 16)
+		print_section("Bytes b4 ", p - 16, 16);
+	print_section("Object   ", p, min_t(unsigned int, s->object_size, PAGE_SIZE));
+	if (s->flags & SLAB_RED_ZONE)
+		print_section("Redzone  ", p + s->object_size, be->inuse - s->object_size);
+	if (be->meta_end < slot_end)
+		print_section("Padding  ", p + be->meta_end, slot_end - be->meta_end);
+	dump_stack();
+}
+
+/* object_err - slab_debug's report about the object @objp (counted, not fatal). */
+static __cold void object_err(struct kmem_cache *s, struct slab_slab *slab, const void *objp,
+			      const char *reason)
+{
+	slab_report_header(s, "%s", reason);
+	print_trailer(s, slab, objp);
+	sl_count();
+}
+
+/* slab_err - slab_debug's report about @slab, or (NULL) about the cache's lists. */
+static __cold __attribute__((format(printf, 3, 4)))
+void slab_err(struct kmem_cache *s, struct slab_slab *slab, const char *fmt, ...)
+{
+	char title[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	uslab_vsnprintf(title, sizeof(title), fmt, ap);
+	va_end(ap);
+	slab_report_header(s, "%s", title);
+	print_slab(s, slab);
+	dump_stack();
+	sl_count();
+}
+
+/*
+ * check_bytes_and_report - whether the @bytes at @start, part of the
+ * object @objp or its metadata, all hold @value.  If not, the damaged
+ * range is reported (counted once; with @print_obj the object too, for
+ * the first damage found in it) and put back (the FIX, counted once).
+ */
+static bool check_bytes_and_report(struct kmem_cache *s, struct slab_slab *slab,
+				   const void *objp, const char *what, unsigned char *start,
+				   unsigned char value, unsigned int bytes, bool print_obj)
+{
+	unsigned char *fault = (unsigned char *)memchr_inv(start, value, bytes), *end;
+
+	if (!fault)
+		return true;
+	end = start + bytes;
+	while (end > fault && end[-1] == value)
+		end--;
+	if (print_obj)
+		slab_report_header(s, "%s overwritten", what);
+	pr_err("[%s overwritten] %p-%p @offset=%lu. First byte 0x%x instead of 0x%x\n",
+	       what, fault, end - 1, (unsigned long)(fault - slab_base(slab)), fault[0], value);
+	if (print_obj)
+		print_trailer(s, slab, objp);
+	sl_count();
+	sl_fix(s, "Restoring %s %p-%p=0x%x", what, fault, end - 1, value);
+	memset(fault, value, (size_t)(end - fault));
+	return false;
+}
+
+/*
+ * init_object - red zones and poison of @p for its state @val
+ * (SLUB_RED_INACTIVE free, SLUB_RED_ACTIVE allocated).  An allocated
+ * kmalloc object's bytes past the size asked for are red zone as well.
+ */
+static void init_object(struct kmem_cache *s, unsigned char *p, unsigned char val)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	unsigned int poison_size = s->object_size;
+
+	if (s->flags & SLAB_RED_ZONE) {
+		memset(p - be->red_left, val, be->red_left);
+		if (be->orig_off && val == SLUB_RED_ACTIVE)
+			poison_size = min_t(unsigned int, *orig_size_word(s, p), s->object_size);
+	}
+	if (obj_poisoned(s)) {
+		if (val == SLUB_RED_ACTIVE) {
+			memset(p, POISON_INUSE, poison_size);
+		} else {
+			memset(p, POISON_FREE, s->object_size - 1);
+			p[s->object_size - 1] = POISON_END;
+		}
+	}
+	if (s->flags & SLAB_RED_ZONE)
+		memset(p + poison_size, val, be->inuse - poison_size);
+}
+
+/*
+ * check_object - the kernel's check_object() on SLAB's layout: red zones
+ * (and an allocated kmalloc object's red zone), or the alignment padding;
+ * the poison of a free object; the padding after the metadata.  Every
+ * damaged range is reported and repaired; false if there was one.  The
+ * free marker is checked with the freelist (validate_slab), as the
+ * kernel checks the free pointer with the free chain.
+ */
+static bool check_object(struct kmem_cache *s, struct slab_slab *slab, unsigned char *p,
+			 unsigned char val)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	unsigned char *endobject = p + s->object_size;
+	unsigned int slot_end = s->size - be->red_left;
+	bool ok = true;
+
+	if (s->flags & SLAB_RED_ZONE) {
+		if (!check_bytes_and_report(s, slab, p, "Left Redzone", p - be->red_left, val,
+					    be->red_left, ok))
+			ok = false;
+		if (!check_bytes_and_report(s, slab, p, "Right Redzone", endobject, val,
+					    be->inuse - s->object_size, ok))
+			ok = false;
+		if (be->orig_off && val == SLUB_RED_ACTIVE) {
+			unsigned int orig = *orig_size_word(s, p);
+
+			if (orig < s->object_size &&
+			    !check_bytes_and_report(s, slab, p, "kmalloc Redzone", p + orig, val,
+						    s->object_size - orig, ok))
+				ok = false;
+		}
+	} else if ((s->flags & SLAB_POISON) && s->object_size < be->inuse) {
+		if (!check_bytes_and_report(s, slab, p, "Alignment padding", endobject, POISON_INUSE,
+					    be->inuse - s->object_size, ok))
+			ok = false;
+	}
+	if (s->flags & SLAB_POISON) {
+		if (val != SLUB_RED_ACTIVE && obj_poisoned(s)) {
+			if (!check_bytes_and_report(s, slab, p, "Poison", p, POISON_FREE,
+						    s->object_size - 1, ok))
+				ok = false;
+			if (!check_bytes_and_report(s, slab, p, "End Poison", endobject - 1, POISON_END,
+						    1, ok))
+				ok = false;
+		}
+		if (be->meta_end < slot_end &&
+		    !check_bytes_and_report(s, slab, p, "Object padding", p + be->meta_end,
+					    POISON_INUSE, slot_end - be->meta_end, ok))
+			ok = false;
+	}
+	return ok;
+}
+
+/* One stretch of a slab's padding (P): reported and restored if written. */
+static void pad_check_range(struct kmem_cache *s, struct slab_slab *slab, unsigned char *pad,
+			    size_t len)
+{
+	unsigned char *fault, *end;
+
+	if (!len)
+		return;
+	fault = (unsigned char *)memchr_inv(pad, POISON_INUSE, len);
+	if (!fault)
+		return;
+	end = pad + len;
+	while (end > fault && end[-1] == POISON_INUSE)
+		end--;
+	slab_err(s, slab, "Padding overwritten. %p-%p @offset=%lu", fault, end - 1,
+		 (unsigned long)(fault - slab_base(slab)));
+	print_section("Padding ", fault, min_t(unsigned int, (unsigned int)(end - fault), 64));
+	sl_fix(s, "Restoring slab padding %p-%p=0x%x", fault, end - 1, POISON_INUSE);
+	memset(fault, POISON_INUSE, (size_t)(end - fault));
+}
+
+/*
+ * slab_pad_check - the bytes of @slab no object uses still hold
+ * POISON_INUSE (P): the colour in front of the first slot, and what is
+ * behind the last one up to the on-slab freelist array or the slab's end.
+ */
+static void slab_pad_check(struct kmem_cache *s, struct slab_slab *slab)
+{
+	unsigned char *base = slab_base(slab);
+	unsigned char *first = (unsigned char *)slab->s_mem - slab_cache_be(s)->red_left;
+	unsigned char *tail = first + slab->span;
+	unsigned char *end = base + (PAGE_SIZE << slab->__page_order);
+
+	if (!(s->flags & SLAB_POISON))
+		return;
+	if (!OFF_SLAB(s) && slab->freelist)
+		end = slab->freelist;
+	pad_check_range(s, slab, base, (size_t)(first - base));
+	if (end > tail)
+		pad_check_range(s, slab, tail, (size_t)(end - tail));
+}
+
+/* trace - slab_debug T: every allocation and free of the cache, with a call trace. */
+static void trace(struct kmem_cache *s, struct slab_slab *slab, void *objp, bool alloc)
+{
+	void *next = NULL;
+
+	if (!(s->flags & SLAB_TRACE))
+		return;
+	if (slab->active < slab_cache_be(s)->num)
+		next = index_to_obj(s, slab, get_free_obj(slab, slab->active));
+	pr_info("TRACE %s %s %p inuse=%u fp=%p\n", s->name, alloc ? "alloc" : "free", objp,
+		slab->active, next);
+	if (!alloc)
+		print_section("Object ", objp, min_t(unsigned int, s->object_size, PAGE_SIZE));
+	dump_stack();
+}
+
+/* A new slab of a P cache: poisoned whole, before its objects are set up. */
+static void debug_init_slab(struct kmem_cache *s, struct slab_slab *slab)
+{
+	if (s->flags & SLAB_POISON)
+		memset(slab_base(slab), POISON_INUSE, PAGE_SIZE << slab->__page_order);
+}
+
+/* A new object: free red zones and poison, no tracks, the full size asked for. */
+static void debug_init_obj(struct kmem_cache *s, unsigned char *objp)
+{
+	init_object(s, objp, SLUB_RED_INACTIVE);
+	if (s->flags & SLAB_STORE_USER)
+		memset(get_track(s, objp, TRACK_ALLOC), 0, 2 * sizeof(struct track));
+	if (slab_cache_be(s)->orig_off)
+		*orig_size_word(s, objp) = s->object_size;
+}
+
+/* @objp made to look allocated: marker cleared, the whole object asked for, red zones active. */
+static void debug_set_active(struct kmem_cache *s, unsigned char *objp)
+{
+	sl_mark_allocated(s, objp);
+	if (slab_cache_be(s)->orig_off)
+		*orig_size_word(s, objp) = s->object_size;
+	init_object(s, objp, SLUB_RED_ACTIVE);
+}
+
+/*
+ * isolate_slab - a check failed while allocating @failed from @slab: as
+ * the kernel's SLUB, every object of the slab is taken as allocated and
+ * none is handed out; they show as remaining objects when the cache is
+ * destroyed.  They are made to look allocated, so that validation does
+ * not find them again.
+ */
+static void isolate_slab(struct kmem_cache *s, struct slab_slab *slab, unsigned char *failed)
+{
+	unsigned int num = slab_cache_be(s)->num;
+
+	debug_set_active(s, failed);
+	while (slab->active < num)
+		debug_set_active(s, index_to_obj(s, slab, get_free_obj(slab, slab->active++)));
+}
+
+/*
+ * debug_alloc_obj - the next free object of @slab, for a debug cache,
+ * under its node's list_lock (or before a new slab is filed): the
+ * kernel's alloc_debug_processing().  NULL if its free marker was
+ * overwritten ("Freechain corrupt") or, with F, its red zones or poison
+ * were: then, as the kernel's SLUB, the whole slab is isolated and the
+ * caller looks again.  noinline: debug_set_track() counts the frames
+ * above it.
+ */
+static noinline void *debug_alloc_obj(struct kmem_cache *s, struct slab_slab *slab)
+{
+	unsigned char *objp = index_to_obj(s, slab, get_free_obj(slab, slab->active));
+
+	slab->active++;
+	if (unlikely(!object_in_slab(s, objp))) {
+		object_err(s, slab, objp, "Freechain corrupt");
+		goto bad;
+	}
+	if ((s->flags & SLAB_CONSISTENCY_CHECKS) &&
+	    !check_object(s, slab, objp, SLUB_RED_INACTIVE))
+		goto bad;
+	debug_set_active(s, objp);
+	if (s->flags & SLAB_STORE_USER)
+		debug_set_track(s, objp, TRACK_ALLOC, 3);	/* this, sl_debug_alloc, sl_cache_alloc_slow */
+	trace(s, slab, objp, true);
+	return objp;
+
+bad:
+	sl_fix(s, "Marking all objects used");
+	isolate_slab(s, slab, objp);
+	stat(s, SL_STAT_ERRORS);
+	return NULL;
+}
+
 /* ------------------------------------------------- slabs from the buddy */
 
 static void kmem_freepages(struct slab_slab *slab)
@@ -415,15 +877,23 @@ static bool shuffle_freelist(struct kmem_cache *s, struct slab_slab *slab)
 	return true;
 }
 
-/* cache_init_objs - constructors, free markers, and the freelist array. */
+/*
+ * cache_init_objs - slab_debug's set-up, constructors, free markers, and
+ * the freelist array (written last: a P slab is poisoned whole first).
+ */
 static void cache_init_objs(struct kmem_cache *s, struct slab_slab *slab)
 {
 	unsigned int num = slab_cache_be(s)->num;
+	bool debug = kmem_cache_debug(s);
 	bool shuffled;
 
+	if (unlikely(debug))
+		debug_init_slab(s, slab);
 	for (unsigned int i = 0; i < num; i++) {
 		void *objp = index_to_obj(s, slab, i);
 
+		if (unlikely(debug))
+			debug_init_obj(s, objp);
 		if (s->ctor)
 			s->ctor(objp);
 		mark_in_slab(s, objp);
@@ -487,7 +957,7 @@ static struct slab_slab *cache_grow_begin(struct kmem_cache *s, gfp_t gfp, int n
 	slab->__page_flags = PG_head | PG_slab;
 	slab->slab_cache = s;
 	slab->freelist = freelist;
-	slab->s_mem = addr + (size_t)colour * be->colour_off;
+	slab->s_mem = addr + (size_t)colour * be->colour_off + be->red_left;
 	slab->active = 0;
 	slab->span = be->num * s->size;
 	INIT_LIST_HEAD(&slab->slab_list);
@@ -546,6 +1016,37 @@ static struct slab_slab *get_first_slab(struct slab_node *n)
 /* ------------------------------------------------------------ free_block */
 
 /*
+ * put_obj_locked - @objp back onto @slab, with @n->list_lock held, and the
+ * slab onto the list its count says; empty slabs beyond the node's
+ * free_limit move to @list, for the caller to free once the lock is
+ * dropped.
+ */
+static inline void put_obj_locked(struct kmem_cache *s, struct slab_node *n,
+				  struct slab_slab *slab, void *objp, struct list_head *list)
+{
+	list_del(&slab->slab_list);
+	slab_put_obj(s, slab, objp);
+	n->free_objects++;
+	if (!slab->active) {
+		list_add(&slab->slab_list, &n->slabs_free);
+		n->free_slabs++;
+	} else {
+		/* the tail: the other objects get the most time to come back */
+		list_add_tail(&slab->slab_list, &n->slabs_partial);
+	}
+	while (n->free_objects > n->free_limit && !list_empty(&n->slabs_free)) {
+		struct slab_slab *victim = list_entry(n->slabs_free.prev, struct slab_slab,
+						      slab_list);
+
+		list_del(&victim->slab_list);
+		list_add(&victim->slab_list, list);
+		n->free_slabs--;
+		n->total_slabs--;
+		n->free_objects -= slab_cache_be(s)->num;
+	}
+}
+
+/*
  * free_objects_to_slabs - the kernel's free_block() for objects of any
  * node: each goes back to its slab under its own node's list_lock (taken
  * and switched here; the caller holds none).  An object whose marker does
@@ -555,7 +1056,6 @@ static struct slab_slab *get_first_slab(struct slab_node *n)
  */
 static void free_objects_to_slabs(struct kmem_cache *s, void *const *objpp, unsigned int nr)
 {
-	struct slab_cache_be *be = slab_cache_be(s);
 	struct slab_node *n = NULL;
 	struct list_head list;
 
@@ -577,26 +1077,7 @@ static void free_objects_to_slabs(struct kmem_cache *s, void *const *objpp, unsi
 			spin_lock(&n->list_lock);
 			continue;
 		}
-		list_del(&slab->slab_list);
-		slab_put_obj(s, slab, objp);
-		n->free_objects++;
-		if (!slab->active) {
-			list_add(&slab->slab_list, &n->slabs_free);
-			n->free_slabs++;
-		} else {
-			/* the tail: the other objects get the most time to come back */
-			list_add_tail(&slab->slab_list, &n->slabs_partial);
-		}
-		while (n->free_objects > n->free_limit && !list_empty(&n->slabs_free)) {
-			struct slab_slab *victim = list_entry(n->slabs_free.prev, struct slab_slab,
-							      slab_list);
-
-			list_del(&victim->slab_list);
-			list_add(&victim->slab_list, &list);
-			n->free_slabs--;
-			n->total_slabs--;
-			n->free_objects -= be->num;
-		}
+		put_obj_locked(s, n, slab, objp, &list);
 	}
 	if (n)
 		spin_unlock(&n->list_lock);
@@ -830,6 +1311,15 @@ static void resize_slot(struct kmem_cache *s, struct array_cache *ac)
 
 static void cache_reap_all(void);
 
+/* Every REAP_CLOCK_EVERY slow paths, the reaper (it looks at the clock itself). */
+static inline void reap_tick(void)
+{
+	if (!sl_reaping && slab_state == FULL && ++sl_reap_tick >= REAP_CLOCK_EVERY) {
+		sl_reap_tick = 0;
+		cache_reap_all();
+	}
+}
+
 /*
  * prepare_slot - the slow path's way into this thread's array for @s:
  * attach the thread, resize the slot if the cache was retuned, note the
@@ -844,10 +1334,7 @@ static struct array_cache *prepare_slot(struct kmem_cache *s)
 		return NULL;
 	if (unlikely(!cpu_attached()) && cpu_attach())
 		return NULL;
-	if (!sl_reaping && slab_state == FULL && ++sl_reap_tick >= REAP_CLOCK_EVERY) {
-		sl_reap_tick = 0;
-		cache_reap_all();
-	}
+	reap_tick();
 	ac = sl_cpu_cache(s);
 	if (unlikely(ac->gen != __atomic_load_n(&slab_cache_be(s)->gen, __ATOMIC_ACQUIRE)))
 		resize_slot(s, ac);
@@ -993,6 +1480,9 @@ static noinline void *slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int no
 		uslab_panic("SLAB: Unable to allocate memory on node %d, gfp=%#x (__GFP_NOFAIL)\n"
 			    "  cache: %s, object size: %u, order: %u\n",
 			    nodeid, gfp, s->name, s->size, slab_cache_be(s)->gfporder);
+	/* an off-slab freelist failed by fault injection: no shortage to report */
+	if (failslab_fired)
+		return NULL;
 	if (!(gfp & __GFP_NOWARN) && __ratelimit(&slab_oom_rs, "slab_out_of_memory")) {
 		pr_warn("SLAB: Unable to allocate memory on node %d, gfp=%#x\n", nodeid, gfp);
 		pr_warn("  cache: %s, object size: %u, order: %u\n", s->name, s->size,
@@ -1123,14 +1613,62 @@ direct_grow:
 }
 
 /*
+ * sl_debug_alloc - an allocation from a debug cache: straight from the
+ * slabs of @node (or of this thread's node), each object checked and set
+ * up by debug_alloc_obj() under the node's list_lock.  noinline:
+ * debug_set_track() counts the frames above debug_alloc_obj().
+ */
+static noinline void *sl_debug_alloc(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	int nodeid = node == NUMA_NO_NODE ? numa_node_id() : node;
+	struct slab_node *n = get_node(s, nodeid);
+	struct slab_slab *slab;
+	void *objp;
+
+	if (!sl_direct)
+		reap_tick();
+	do {
+		spin_lock(&n->list_lock);
+		slab = get_first_slab(n);
+		if (slab) {
+			unsigned int before = slab->active;
+
+			objp = debug_alloc_obj(s, slab);
+			n->free_objects -= slab->active - before;
+			fixup_slab_list(s, n, slab);
+			sl_stat_set_high(s);
+			spin_unlock(&n->list_lock);
+		} else {
+			spin_unlock(&n->list_lock);
+			slab = cache_grow_begin(s, gfp, nodeid);
+			if (!slab)
+				return slab_out_of_memory(s, gfp, node);
+			objp = debug_alloc_obj(s, slab);
+			cache_grow_end(s, slab);
+		}
+	} while (!objp);
+	stat(s, SL_STAT_NODE_ALLOCS);
+	if (unlikely(gfp & __GFP_ZERO))
+		memset(objp, 0, s->object_size);
+	return objp;
+}
+
+/*
  * sl_cache_alloc_slow - everything the fast path leaves out: an empty
- * array, another node, __GFP_ZERO, a thread without a cpu area.
+ * array, another node, __GFP_ZERO, a thread without a cpu area, and every
+ * allocation from a debug cache.
  */
 noinline void *sl_cache_alloc_slow(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	struct array_cache *ac;
 	void *objp;
 
+	if (unlikely(kmem_cache_debug(s))) {
+		objp = sl_debug_alloc(s, gfp, node);
+		/* no tail call: this frame is one debug_set_track() leaves out */
+		__asm__ __volatile__("" : : "r"(objp) : "memory");
+		return objp;
+	}
 again:
 	ac = prepare_slot(s);
 	if (!ac) {
@@ -1209,21 +1747,65 @@ static void cache_flusharray(struct kmem_cache *s, struct array_cache *ac)
 
 /*
  * check_live_object - whether @x is the start of an object of @slab that
- * is not free; reports in the kernel's words if not.
+ * is not free; reports in the kernel's words if not: BUG-class, or for a
+ * debug cache slab_debug's counted reports.
  */
 static bool check_live_object(struct kmem_cache *s, struct slab_slab *slab, const void *x)
 {
 	uintptr_t off = (uintptr_t)x - (uintptr_t)slab->s_mem;
 
 	if (unlikely(off >= slab->span || !sl_is_object_offset(s, off))) {
-		slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
+		if (kmem_cache_debug(s))
+			slab_err(s, slab, "Invalid object pointer %p", x);
+		else
+			slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
 		return false;
 	}
 	if (unlikely(sl_object_is_free(s, x))) {
-		object_err(s, slab, x, "Object already free");
+		if (kmem_cache_debug(s))
+			object_err(s, slab, x, "Object already free");
+		else
+			object_bug(s, slab, x, "Object already free");
 		return false;
 	}
 	return true;
+}
+
+/*
+ * sl_debug_free - a free into a debug cache (the kernel's
+ * free_debug_processing()).  A pointer that is no object, an object
+ * already free, or (F) one whose red zones or padding were written is
+ * reported and not freed: it stays allocated for good.  Otherwise the
+ * free is recorded (U), traced (T), the object poisoned and red-zoned as
+ * free, and it goes straight back onto its slab, all under its node's
+ * list_lock.  noinline: debug_set_track() counts the frames above it.
+ */
+static noinline void sl_debug_free(struct kmem_cache *s, void *x, struct slab_slab *slab)
+{
+	struct slab_node *n = get_node(s, sl_slab_nid(slab));
+	struct list_head list;
+	bool freed = false;
+
+	INIT_LIST_HEAD(&list);
+	spin_lock(&n->list_lock);
+	if (!check_live_object(s, slab, x)) {
+		/* reported: not an object, or already free */
+	} else if (unlikely(!slab->active)) {
+		slab_err(s, slab, "Slab has %u allocated objects but %d are to be freed",
+			 slab->active, 1);
+	} else if (!(s->flags & SLAB_CONSISTENCY_CHECKS) ||
+		   check_object(s, slab, x, SLUB_RED_ACTIVE)) {
+		if (s->flags & SLAB_STORE_USER)
+			debug_set_track(s, x, TRACK_FREE, 2);	/* this, sl_cache_free_slow */
+		trace(s, slab, x, false);
+		init_object(s, x, SLUB_RED_INACTIVE);
+		put_obj_locked(s, n, slab, x, &list);
+		freed = true;
+	}
+	spin_unlock(&n->list_lock);
+	if (!freed)
+		sl_fix(s, "Object at %p not freed", x);
+	slabs_destroy(s, &list);
 }
 
 /* __cache_free - a checked, live object @objp of @s goes to an array. */
@@ -1264,6 +1846,12 @@ noinline void sl_cache_free_slow(struct kmem_cache *s, void *x, struct page *pag
 	}
 	slab = sl_page_slab(compound_head(page));
 	s = cache_from_obj(s, sl_slab_page(slab));
+	if (unlikely(kmem_cache_debug(s))) {
+		sl_debug_free(s, x, slab);
+		/* no tail call: this frame is one debug_set_track() leaves out */
+		__asm__ __volatile__("" : : : "memory");
+		return;
+	}
 	if (!check_live_object(s, slab, x))
 		return;
 	__cache_free(s, x, slab);
@@ -1361,7 +1949,8 @@ static size_t calculate_slab_order(struct kmem_cache *s, size_t size, slab_flags
  * set_objfreelist_slab_cache - the array inside a free object: only for
  * objects that need not keep their contents while free, and whose array
  * fits in the object before its free marker (the one difference from the
- * kernel, which only needs it to fit in the object).
+ * kernel, which only needs it to fit in the object); never for a debug
+ * cache, whose free objects are checked whole.
  */
 static bool set_objfreelist_slab_cache(struct kmem_cache *s, size_t size, slab_flags_t flags)
 {
@@ -1369,7 +1958,7 @@ static bool set_objfreelist_slab_cache(struct kmem_cache *s, size_t size, slab_f
 	size_t left;
 
 	be->num = 0;
-	if (s->ctor || (flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)))
+	if (s->ctor || (flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON | SLAB_DEBUG_FLAGS)))
 		return false;
 	left = calculate_slab_order(s, size, flags | CFLGS_OBJFREELIST_SLAB);
 	if (!be->num)
@@ -1471,7 +2060,7 @@ static int setup_kmem_cache_node(struct kmem_cache *s, int node)
 	struct sl_array **new_alien = NULL;
 	struct slab_node *n = get_node(s, node);
 
-	if (use_alien_caches && (!n || !n->alien)) {
+	if (use_alien_caches && !kmem_cache_debug(s) && (!n || !n->alien)) {
 		new_alien = alloc_alien_cache(node, be->limit);
 		if (!new_alien)
 			return -ENOMEM;
@@ -1523,6 +2112,12 @@ static int do_tune_cpucache(struct kmem_cache *s, unsigned int limit, unsigned i
 	struct slab_cache_be *be = slab_cache_be(s);
 	int err = 0;
 
+	if (kmem_cache_debug(s)) {
+		/* slab_debug: no arrays, every allocation and free is checked (sl_debug_alloc) */
+		limit = 0;
+		batchcount = 1;
+		shared = 0;
+	}
 	WRITE_ONCE(be->limit, limit);
 	WRITE_ONCE(be->batchcount, batchcount);
 	WRITE_ONCE(be->shared, shared);
@@ -1590,7 +2185,7 @@ static int setup_cpu_cache(struct kmem_cache *s)
 
 	if (slab_state >= UP)
 		return enable_cpucache(s);
-	be->limit = BOOT_CPUCACHE_ENTRIES;
+	be->limit = kmem_cache_debug(s) ? 0 : BOOT_CPUCACHE_ENTRIES;
 	be->batchcount = 1;
 	be->shared = 0;
 	for (int node = 0; node < nr_node_ids; node++) {
@@ -1629,41 +2224,119 @@ static void free_kmem_cache_nodes(struct kmem_cache *s)
 	}
 }
 
+_Static_assert(!((CFLGS_OBJFREELIST_SLAB | CFLGS_OFF_SLAB) &
+		 (SLAB_CREATE_MASK | SLAB_DEBUG_ORDER_OFF)),
+	       "the freelist placement bits are no SLAB_* flag");
+
 /*
- * slab_create - the kernel's __kmem_cache_create: the layout (word and
- * cache alignment, the free marker), the freelist placement in the
- * kernel's order, the colours, the cpu slot and the arrays.
+ * calculate_sizes - the layout of an object for @flags (word and cache
+ * alignment, the free marker; with slab_debug flags, the red zones,
+ * tracks and padding of "slab_debug" above), then the freelist placement
+ * in the kernel's order, the objects per slab and the colours, for the
+ * alignment @align the cache was created with.  0, with the placement's
+ * CFLGS_* bit added to *@flags, or -E2BIG.
  */
-static int slab_create(struct kmem_cache *s, slab_flags_t flags)
+static int calculate_sizes(struct kmem_cache *s, slab_flags_t *flags, unsigned int align)
 {
 	struct slab_cache_be *be = slab_cache_be(s);
 	unsigned int size = ALIGN(s->object_size, (unsigned int)sizeof(void *));
 	unsigned int ralign = sizeof(void *);
-	bool keep_contents = s->ctor || (flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
-	int slot, err;
+	bool keep_contents = s->ctor || (*flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON));
 
-	/* The free marker: after the object when the object keeps its contents. */
-	if (keep_contents)
-		size += sizeof(void *);
-	if (ralign < s->align)
-		ralign = s->align;
+	if (ralign < align)
+		ralign = align;
+	/*
+	 * kmalloc(2^n) is aligned to 2^n however it is debugged (the kernel's
+	 * create_boot_cache): with the metadata, the alignment must say so.
+	 */
+	if ((*flags & SLAB_DEBUG_FLAGS) && (*flags & SLAB_KMALLOC) &&
+	    is_power_of_2(s->object_size) && ralign < s->object_size)
+		ralign = s->object_size;
 	s->align = ralign;
 	be->colour_off = CACHE_LINE_SIZE;
 	if (be->colour_off < s->align)
 		be->colour_off = s->align;
-	size = ALIGN(size, s->align);
-	if (size < SLAB_OBJ_MIN_SIZE)
-		size = ALIGN(SLAB_OBJ_MIN_SIZE, s->align);
-	s->offset = keep_contents ? ALIGN(s->object_size, (unsigned int)sizeof(void *))
-				  : size - (unsigned int)sizeof(void *);
+	be->red_left = be->track_off = be->orig_off = 0;
+	be->inuse = size;
+	if (*flags & SLAB_DEBUG_FLAGS) {
+		unsigned int off;
+
+		/* a right red zone of one word at least */
+		if ((*flags & SLAB_RED_ZONE) && be->inuse == s->object_size)
+			be->inuse += sizeof(void *);
+		s->offset = be->inuse;
+		off = be->inuse + (unsigned int)sizeof(void *);
+		if (*flags & SLAB_STORE_USER) {
+			be->track_off = off;
+			off += 2 * (unsigned int)sizeof(struct track);
+			if (*flags & SLAB_KMALLOC) {
+				be->orig_off = off;
+				off += sizeof(unsigned long);
+			}
+		}
+		be->meta_end = off;
+		if (*flags & SLAB_RED_ZONE) {
+			/* a word of padding: a write just past the metadata is seen (P) */
+			off += sizeof(void *);
+			be->red_left = ALIGN((unsigned int)sizeof(void *), s->align);
+		}
+		size = ALIGN(be->red_left + off, s->align);
+	} else {
+		/* The free marker: after the object when the object keeps its contents. */
+		if (keep_contents)
+			size += sizeof(void *);
+		size = ALIGN(size, s->align);
+		if (size < SLAB_OBJ_MIN_SIZE)
+			size = ALIGN(SLAB_OBJ_MIN_SIZE, s->align);
+		s->offset = keep_contents ? be->inuse : size - (unsigned int)sizeof(void *);
+		be->meta_end = size;
+	}
 	s->size = size;
 
-	if (set_objfreelist_slab_cache(s, size, flags))
-		flags |= CFLGS_OBJFREELIST_SLAB;
-	else if (set_off_slab_cache(s, size, flags))
-		flags |= CFLGS_OFF_SLAB;
-	else if (!set_on_slab_cache(s, size, flags))
+	if (set_objfreelist_slab_cache(s, size, *flags))
+		*flags |= CFLGS_OBJFREELIST_SLAB;
+	else if (set_off_slab_cache(s, size, *flags))
+		*flags |= CFLGS_OFF_SLAB;
+	else if (!set_on_slab_cache(s, size, *flags))
 		return -E2BIG;
+	return 0;
+}
+
+/*
+ * slab_create - the kernel's __kmem_cache_create: the layout and the
+ * freelist placement (calculate_sizes), slab_debug's O (no debugging
+ * where it would raise the slab order, as the kernel's
+ * disable_higher_order_debug), the cpu slot and the arrays.
+ */
+static int slab_create(struct kmem_cache *s, slab_flags_t flags)
+{
+	struct slab_cache_be *be = slab_cache_be(s);
+	bool order_off = flags & SLAB_DEBUG_ORDER_OFF;
+	unsigned int align = s->align;
+	int slot, err;
+
+	flags &= ~SLAB_DEBUG_ORDER_OFF;
+	/* 'O': the flags that add metadata go, F and T stay (the kernel's rule) */
+	if (order_off && (flags & SLAB_DEBUG_LAYOUT_FLAGS)) {
+		slab_flags_t plain = flags & ~SLAB_DEBUG_LAYOUT_FLAGS, debug = flags;
+
+		if (!calculate_sizes(s, &plain, align)) {
+			unsigned int plain_order = be->gfporder;
+
+			if (calculate_sizes(s, &debug, align) || be->gfporder > plain_order)
+				flags &= ~SLAB_DEBUG_LAYOUT_FLAGS;
+		}
+	}
+	err = calculate_sizes(s, &flags, align);
+	if (err == -E2BIG && (flags & SLAB_DEBUG_FLAGS)) {
+		/* the big kmalloc caches: the metadata does not fit the largest slab */
+		pr_warn("SLAB: %s: no room for slab_debug's metadata in a slab of order %u; not debugged\n",
+			s->name, (unsigned int)MAX_ORDER);
+		flags &= ~SLAB_DEBUG_FLAGS;
+		err = calculate_sizes(s, &flags, align);
+	}
+	if (err)
+		return err;
 
 	be->freelist_size = be->num * (unsigned int)sizeof(freelist_idx_t);
 	s->flags = flags;
@@ -1682,6 +2355,13 @@ static int slab_create(struct kmem_cache *s, slab_flags_t flags)
 	s->cpu_offset = (unsigned int)slot * CPU_SLOT_SIZE;
 	err = setup_cpu_cache(s);
 	if (err) {
+		/*
+		 * do_tune_cpucache sized this thread's array before it gave
+		 * up: free the array, and leave the slot clean for the next
+		 * cache to get it.  No other thread has seen the cache.
+		 */
+		if (cpu_attached())
+			flush_slot(s, sl_cpu_cache(s));
 		free_kmem_cache_nodes(s);
 		sl_meta_free(be->random_seq);
 		be->random_seq = NULL;
@@ -1746,20 +2426,34 @@ static void flush_area_slot(char *area, void *arg)
 	flush_slot(s, area_slot(area, s));
 }
 
-/* The objects of @slab still in use (no free marker), up to 16 of them. */
+/*
+ * list_slab_objects - the kernel's report of a slab that still has
+ * objects when its cache is destroyed: the slab (counted once), then each
+ * object not on its freelist, with its tracks (U) (each counted once).
+ */
 static void list_slab_objects(struct kmem_cache *s, struct slab_slab *slab)
 {
-	unsigned int shown = 0;
+	unsigned int num = slab_cache_be(s)->num;
+	unsigned char is_free[SLAB_OBJ_MAX_NUM + 1];
 
-	for (unsigned int i = 0; i < slab_cache_be(s)->num && shown < 16; i++) {
+	slab_report_header(s, "Objects remaining in %s on __kmem_cache_shutdown()", s->name);
+	print_slab(s, slab);
+	sl_count();
+	memset(is_free, 0, sizeof(is_free));
+	for (unsigned int i = slab->active; i < num; i++)
+		if (get_free_obj(slab, i) < num)
+			is_free[get_free_obj(slab, i)] = 1;
+	for (unsigned int i = 0; i < num; i++) {
 		void *objp = index_to_obj(s, slab, i);
 
-		if (sl_object_is_free(s, objp))
+		if (is_free[i])
 			continue;
 		pr_err("Object %p @offset=%lu\n", objp,
-		       (unsigned long)((uintptr_t)objp - (uintptr_t)slab->s_mem));
-		shown++;
+		       (unsigned long)((unsigned char *)objp - slab_base(slab)));
+		print_tracking(s, objp);
+		sl_count();
 	}
+	dump_stack();
 }
 
 static int slab_shutdown(struct kmem_cache *s)
@@ -1777,23 +2471,13 @@ static int slab_shutdown(struct kmem_cache *s)
 		drain_freelist(s, n, ULONG_MAX);
 		spin_lock(&n->list_lock);
 		remaining += (long)n->total_slabs;
-		list_for_each_entry(slab, &n->slabs_partial, slab_list) {
-			slab_report_header(s, "Objects remaining in %s on __kmem_cache_shutdown()", s->name);
-			print_slab(s, slab);
+		list_for_each_entry(slab, &n->slabs_partial, slab_list)
 			list_slab_objects(s, slab);
-		}
-		list_for_each_entry(slab, &n->slabs_full, slab_list) {
-			slab_report_header(s, "Objects remaining in %s on __kmem_cache_shutdown()", s->name);
-			print_slab(s, slab);
+		list_for_each_entry(slab, &n->slabs_full, slab_list)
 			list_slab_objects(s, slab);
-		}
 		spin_unlock(&n->list_lock);
 	}
-	if (!remaining)
-		return 0;
-	pr_err("%s: %ld slab(s) with objects in use remain\n", s->name, remaining);
-	uslab_count_error();
-	return -EBUSY;
+	return remaining ? -EBUSY : 0;
 }
 
 static void slab_release(struct kmem_cache *s)
@@ -2063,126 +2747,207 @@ static void slab_flush_area(char *area)
 
 /* ------------------------------------------------------------ validation */
 
-static __cold __attribute__((format(printf, 3, 4)))
-void validate_err(struct kmem_cache *s, struct slab_slab *slab, const char *fmt, ...)
+/*
+ * rebuild_freelist - @slab's freelist array made again from its objects'
+ * markers: the objects marked "free on the slab" are its free objects,
+ * the others are in use (allocated, in an array, or isolated).  With the
+ * array in an object (OBJFREELIST), the object of the last index holds
+ * it, so that it is handed out last.  Under the node's list_lock.
+ */
+static void rebuild_freelist(struct kmem_cache *s, struct slab_slab *slab)
 {
-	char line[256];
-	va_list ap;
+	unsigned int num = slab_cache_be(s)->num, nr = 0;
+	freelist_idx_t idx[SLAB_OBJ_MAX_NUM];
 
-	va_start(ap, fmt);
-	uslab_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	slab_report_header(s, "%s", line);
-	print_slab(s, slab);
-	uslab_count_error();
+	for (unsigned int i = 0; i < num; i++)
+		if (object_in_slab(s, index_to_obj(s, slab, i)))
+			idx[nr++] = (freelist_idx_t)i;
+	slab->active = num - nr;
+	if (OBJFREELIST_SLAB(s))
+		slab->freelist = nr ? index_to_obj(s, slab, idx[nr - 1]) : NULL;
+	for (unsigned int k = 0; k < nr; k++)
+		set_free_obj(slab, slab->active + k, idx[k]);
 }
 
 /*
- * validate_slab - one slab: it names @s, its active count suits its list,
- * its free indices are in range and distinct, and each free object
- * carries the "on its slab" marker.
+ * validate_slab - the kernel's validate_slab() for one slab of @s on @n
+ * (with its list_lock): the slab (check_slab, slab_pad_check), its
+ * freelist (on_freelist), and with slab_debug Z or P every object
+ * (check_object).  SLAB's free chain is its freelist array together with
+ * the free markers: every index the array holds from active on must name
+ * a distinct object marked "free on the slab" (else "Freechain corrupt":
+ * the object drops off the freelist and counts as in use), and active
+ * must be the number of objects not so marked (else "Wrong object
+ * count": the array is made again from the markers, and an object that
+ * dropped off comes back once its marker is right again).  Everything
+ * found is reported, counted and repaired.  True if active changed: the
+ * caller moves the slab to the list it now belongs on.
  */
-static long validate_slab(struct kmem_cache *s, struct slab_slab *slab, int which)
+static bool validate_slab(struct kmem_cache *s, struct slab_node *n, struct slab_slab *slab)
 {
 	struct slab_cache_be *be = slab_cache_be(s);
-	unsigned char seen[SLAB_OBJ_MAX_NUM + 1];
-	long errors = 0;
+	unsigned char state[SLAB_OBJ_MAX_NUM + 1];	/* 1: on the freelist */
+	unsigned int num = be->num, marked = 0, active = slab->active;
 
 	if (slab->slab_cache != s || !(slab->__page_flags & PG_slab)) {
-		validate_err(s, slab, "Not a slab of this cache");
-		return 1;
+		slab_err(s, slab, "Not a valid slab page");
+		return false;
 	}
-	if ((which == 0 && (!slab->active || slab->active >= be->num)) ||
-	    (which == 1 && slab->active != be->num) || (which == 2 && slab->active)) {
-		validate_err(s, slab, "Slab with %u active objects on the %s list", slab->active,
-			     which == 0 ? "partial" : which == 1 ? "full" : "free");
-		errors++;
+	if (slab->active > num) {
+		slab_err(s, slab, "inuse %u > max %u", slab->active, num);
+		return false;
 	}
-	if (slab->active > be->num || slab->span != be->num * s->size)
-		return errors + 1;
-	if (slab->active == be->num)
-		return errors;
-	memset(seen, 0, sizeof(seen));
-	for (unsigned int i = slab->active; i < be->num; i++) {
-		unsigned int idx = get_free_obj(slab, i);
+	if (slab->span != num * s->size) {
+		slab_err(s, slab, "Wrong number of objects. Found %u but should be %u",
+			 slab->span / s->size, num);
+		slab->span = num * s->size;
+		sl_fix(s, "Number of objects adjusted");
+	}
+	slab_pad_check(s, slab);
 
-		if (idx >= be->num || seen[idx]) {
-			validate_err(s, slab, "Freelist corrupt: index %u at %u", idx, i);
-			return errors + 1;
+	memset(state, 0, sizeof(state));
+	for (unsigned int i = slab->active; i < num; i++) {
+		unsigned int idx = get_free_obj(slab, i);
+		void *objp;
+
+		if (idx >= num || state[idx]) {
+			slab_err(s, slab, idx >= num ? "Freepointer corrupt" : "Freelist cycle detected");
+			n->free_objects -= num - slab->active;
+			slab->active = num;
+			if (OBJFREELIST_SLAB(s))
+				slab->freelist = NULL;
+			sl_fix(s, "Freelist cleared");
+			return true;
 		}
-		seen[idx] = 1;
-		if (!object_in_slab(s, index_to_obj(s, slab, idx))) {
-			validate_err(s, slab, "Free object %p has lost its free marker",
-				     index_to_obj(s, slab, idx));
-			errors++;
-		}
+		state[idx] = 1;
+		objp = index_to_obj(s, slab, idx);
+		if (!object_in_slab(s, objp))
+			object_err(s, slab, objp, "Freechain corrupt");
 	}
-	return errors;
+	for (unsigned int i = 0; i < num; i++)
+		marked += object_in_slab(s, index_to_obj(s, slab, i));
+	if (slab->active != num - marked) {
+		slab_err(s, slab, "Wrong object count. Counter is %u but counted were %u",
+			 slab->active, num - marked);
+		rebuild_freelist(s, slab);
+		n->free_objects += active;
+		n->free_objects -= slab->active;
+		sl_fix(s, "Object count adjusted");
+		memset(state, 0, sizeof(state));
+		for (unsigned int i = slab->active; i < num; i++)
+			state[get_free_obj(slab, i)] = 1;
+	}
+	if (kmem_cache_debug(s) && (s->flags & (SLAB_RED_ZONE | SLAB_POISON)))
+		for (unsigned int i = 0; i < num; i++)
+			check_object(s, slab, index_to_obj(s, slab, i),
+				     state[i] ? SLUB_RED_INACTIVE : SLUB_RED_ACTIVE);
+	return slab->active != active;
+}
+
+/* The list @slab belongs on, by its count. */
+static void relist_slab(struct kmem_cache *s, struct slab_node *n, struct slab_slab *slab)
+{
+	if (!slab->active) {
+		list_add(&slab->slab_list, &n->slabs_free);
+		n->free_slabs++;
+	} else if (slab->active == slab_cache_be(s)->num) {
+		list_add(&slab->slab_list, &n->slabs_full);
+	} else {
+		list_add_tail(&slab->slab_list, &n->slabs_partial);
+	}
 }
 
 /* Every object in a shared or alien array must carry the array marker. */
-static long validate_array(struct kmem_cache *s, struct sl_array *ac, const char *what)
+static void validate_array(struct kmem_cache *s, struct sl_array *ac, const char *what)
 {
-	long errors = 0;
-
-	for (unsigned int i = 0; i < ac->avail; i++) {
-		if (!sl_object_in_array(s, ac->entry[i])) {
-			validate_err(s, NULL, "Object %p in %s is not marked free", ac->entry[i], what);
-			errors++;
-		}
-	}
-	return errors;
+	for (unsigned int i = 0; i < ac->avail; i++)
+		if (!sl_object_in_array(s, ac->entry[i]))
+			slab_err(s, NULL, "Object %p in %s is not marked free", ac->entry[i], what);
 }
 
-static long slab_validate(struct kmem_cache *s)
+/*
+ * validate_node - every slab of @n, then its counts.  A slab whose count
+ * was repaired, or that is on the wrong list, moves to the right one
+ * once the lists have been walked.
+ */
+static void validate_node(struct kmem_cache *s, int node, struct slab_node *n)
 {
-	long errors = 0;
+	static const char *const list_name[3] = { "partial", "full", "free" };
+	struct list_head *lists[3] = { &n->slabs_partial, &n->slabs_full, &n->slabs_free };
+	unsigned int num = slab_cache_be(s)->num;
+	unsigned long total = 0, nfree = 0, free_objs = 0;
+	struct slab_slab *slab, *next;
+	struct list_head moved;
 
-	for (int node = 0; node < nr_node_ids; node++) {
-		struct slab_node *n = get_node(s, node);
-		struct list_head *lists[] = { &n->slabs_partial, &n->slabs_full, &n->slabs_free };
-		unsigned long total = 0, nfree = 0, free_objs = 0;
+	INIT_LIST_HEAD(&moved);
+	spin_lock(&n->list_lock);
+	for (int l = 0; l < 3; l++) {
+		list_for_each_entry_safe(slab, next, lists[l], slab_list) {
+			bool wrong;
 
-		spin_lock(&n->list_lock);
-		for (int l = 0; l < 3; l++) {
-			struct slab_slab *slab;
-
-			list_for_each_entry(slab, lists[l], slab_list) {
-				total++;
-				nfree += l == 2;
-				free_objs += slab_cache_be(s)->num - slab->active;
-				errors += validate_slab(s, slab, l);
+			total++;
+			if (validate_slab(s, n, slab)) {
+				wrong = true;
+			} else {
+				wrong = (l == 0 && (!slab->active || slab->active >= num)) ||
+					(l == 1 && slab->active != num) || (l == 2 && slab->active);
+				if (wrong)
+					slab_err(s, slab, "Slab with %u objects in use on the %s list",
+						 slab->active, list_name[l]);
+			}
+			if (wrong) {
+				list_del(&slab->slab_list);
+				list_add(&slab->slab_list, &moved);
+				if (l == 2)
+					n->free_slabs--;
 			}
 		}
-		if (n->shared)
-			errors += validate_array(s, n->shared, "the shared array");
-		if (total != n->total_slabs || nfree != n->free_slabs || free_objs != n->free_objects) {
-			validate_err(s, NULL, "Node %d: %lu slabs, %lu free, %lu free objects; counted %lu, %lu, %lu",
-				     node, n->total_slabs, n->free_slabs, n->free_objects,
-				     total, nfree, free_objs);
-			errors++;
-		}
-		spin_unlock(&n->list_lock);
-		for (int i = 0; n->alien && i < nr_node_ids; i++) {
-			if (!n->alien[i])
-				continue;
-			spin_lock(&n->alien[i]->lock);
-			errors += validate_array(s, n->alien[i], "an alien cache");
-			spin_unlock(&n->alien[i]->lock);
+	}
+	list_for_each_entry_safe(slab, next, &moved, slab_list) {
+		list_del(&slab->slab_list);
+		relist_slab(s, n, slab);
+	}
+	for (int l = 0; l < 3; l++) {
+		list_for_each_entry(slab, lists[l], slab_list) {
+			nfree += l == 2;
+			free_objs += num - slab->active;
 		}
 	}
+	if (n->shared)
+		validate_array(s, n->shared, "the shared array");
+	if (total != n->total_slabs || nfree != n->free_slabs || free_objs != n->free_objects)
+		slab_err(s, NULL, "Node %d: %lu slabs, %lu free, %lu free objects; counted %lu, %lu, %lu",
+			 node, n->total_slabs, n->free_slabs, n->free_objects, total, nfree, free_objs);
+	spin_unlock(&n->list_lock);
+	for (int i = 0; n->alien && i < nr_node_ids; i++) {
+		if (!n->alien[i])
+			continue;
+		spin_lock(&n->alien[i]->lock);
+		validate_array(s, n->alien[i], "an alien cache");
+		spin_unlock(&n->alien[i]->lock);
+	}
+}
+
+/*
+ * slab_validate - uslab_validate() for @s: every node's slabs and arrays,
+ * and this thread's array.  Returns what was counted meanwhile (reports
+ * and FIX lines, as uslab_error_count() counts them).
+ */
+static long slab_validate(struct kmem_cache *s)
+{
+	long before = sl_debug_errors;
+
+	for (int node = 0; node < nr_node_ids; node++)
+		validate_node(s, node, get_node(s, node));
 	if (cpu_attached()) {
 		struct array_cache *ac = sl_cpu_cache(s);
 
-		for (unsigned int i = 0; i < ac->avail && ac->entry; i++) {
-			if (!sl_object_in_array(s, ac->entry[i])) {
-				validate_err(s, NULL, "Object %p in this thread's array is not marked free",
-					     ac->entry[i]);
-				errors++;
-			}
-		}
+		for (unsigned int i = 0; i < ac->avail && ac->entry; i++)
+			if (!sl_object_in_array(s, ac->entry[i]))
+				slab_err(s, NULL, "Object %p in this thread's array is not marked free",
+					 ac->entry[i]);
 	}
-	return errors;
+	return sl_debug_errors - before;
 }
 
 /* ------------------------------------------------------------ the contract */
@@ -2195,6 +2960,25 @@ static bool slab_check_object(struct kmem_cache *s, struct page *page, const voi
 static void slab_free_slab_object(struct kmem_cache *s, void *x, struct page *page)
 {
 	sl_cache_free_slow(s, x, page);
+}
+
+/* The size kmalloc was asked for at @x (U on a kmalloc cache), else 0. */
+static unsigned int slab_get_orig_size(struct kmem_cache *s, const void *x)
+{
+	return slab_cache_be(s)->orig_off ? *orig_size_word(s, x) : 0;
+}
+
+/* Record @size for @x; with Z, the bytes from there to object_size become red zone. */
+static void slab_set_orig_size(struct kmem_cache *s, void *x, unsigned int size)
+{
+	if (!slab_cache_be(s)->orig_off)
+		return;
+	if (size > s->object_size)
+		size = s->object_size;
+	/* the red zone first: a validation in between sees the old, larger size */
+	if (s->flags & SLAB_RED_ZONE)
+		memset((char *)x + size, SLUB_RED_ACTIVE, s->object_size - size);
+	*orig_size_word(s, x) = size;
 }
 
 const struct slab_backend slab_backend_slab = {
@@ -2215,6 +2999,8 @@ const struct slab_backend slab_backend_slab = {
 	.slabinfo_stats		= slab_slabinfo_stats,
 	.tune			= slab_tune_cpucache,
 	.check_object		= slab_check_object,
+	.get_orig_size		= slab_get_orig_size,
+	.set_orig_size		= slab_set_orig_size,
 	.free_slab_object	= slab_free_slab_object,
 	.validate		= slab_validate,
 	.cache_be_size		= slab_cache_be_size,

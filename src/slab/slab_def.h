@@ -188,9 +188,12 @@ _Static_assert(SL_STAT_NR <= SLAB_STAT_MAX, "SLAB's counters fit SLAB_STAT_MAX")
 
 #define SL_STAT_MAX_MASK	((1UL << SL_STAT_HIGH_MARK) | (1UL << SL_STAT_MAX_FREEABLE))
 
-/* Placement of a slab's freelist array (the kernel's CFLGS_*). */
+/*
+ * Placement of a slab's freelist array (the kernel's CFLGS_*), in bits
+ * no SLAB_* flag uses (slab_debug's SLAB_DEBUG_ORDER_OFF has 0x80000000).
+ */
 #define CFLGS_OBJFREELIST_SLAB	((slab_flags_t)0x40000000u)	/* in a free object */
-#define CFLGS_OFF_SLAB		((slab_flags_t)0x80000000u)	/* kmalloc'd */
+#define CFLGS_OFF_SLAB		((slab_flags_t)0x20000000u)	/* kmalloc'd */
 
 /*
  * struct slab_cache_be - SLAB's part of struct kmem_cache
@@ -210,6 +213,16 @@ struct slab_cache_be {
 	unsigned int shared;
 	unsigned int gen;		/* tuning generation; slots hold the one they saw */
 	unsigned int *random_seq;	/* the pre-shuffled index sequence, or NULL */
+	/*
+	 * slab_debug's layout of an object (slab.c, "slab_debug"), in bytes
+	 * from the address the caller gets; all but inuse and meta_end are 0
+	 * in a cache without debug flags.
+	 */
+	unsigned int red_left;		/* the left red zone before the object (Z) */
+	unsigned int inuse;		/* end of the object and its right red zone or alignment */
+	unsigned int track_off;		/* the two struct track (U) */
+	unsigned int orig_off;		/* the size kmalloc was asked for (U on a kmalloc cache) */
+	unsigned int meta_end;		/* end of the metadata; padding (0x5a with P) up to the next slot */
 	struct slab_node *node[];	/* nr_node_ids of them */
 };
 
@@ -233,7 +246,8 @@ static __always_inline struct array_cache *sl_cpu_cache(const struct kmem_cache 
  * factor for @s.  0, or -EINVAL for limit < 1, batchcount < 1 or > limit,
  * shared < 0 (and for sizes whose arrays could not be allocated at all).
  * Called with slab_mutex held; other threads go on allocating and pick the
- * new sizes up on their next slow path.
+ * new sizes up on their next slow path.  A slab_debug cache keeps its
+ * arrays off (limit 0, batchcount 1, shared 0) whatever is written.
  */
 int slab_tune_cpucache(struct kmem_cache *s, int limit, int batchcount, int shared) __hidden;
 

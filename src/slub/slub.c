@@ -55,10 +55,20 @@
  *    be NULL or an object of the cpu slab (freeptr_ok), or the slab is
  *    isolated.  Pointers that are no slab object at all are told apart by
  *    the page allocator's classifier (classify_ptr) in slab_common.
+ *
+ * 6. slab_debug.  A cache with debug flags (USLAB_SLAB_DEBUG, or its
+ *    creator's SLAB_RED_ZONE and the rest) gets the kernel's layout
+ *    (calculate_sizes: red zones, the free pointer after the object,
+ *    tracks, the kmalloc size) and only the slow paths: one object at a
+ *    time under list_lock, checked on the way out and back in by
+ *    slub_debug.c, with full slabs on n->full ("slab_debug slow paths"
+ *    below).  Its reports count and never abort.
  */
 #define _GNU_SOURCE
+#define SLUB_INTERNAL	/* slub_def.h: slub_debug.c's functions */
 #include "slub_fast.h"
 #include "../debug.h"
+#include "../slab_debug.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -68,14 +78,11 @@ static struct kmem_cache *kmem_cache_node;
 
 /* ------------------------------------------------------------- reports */
 
-static void print_slab(const struct slab *slab)
-{
-	if (!slab)
-		return;
-	pr_err("Slab %p objects=%u used=%u fp=%p flags=%#lx\n",
-	       slab_address(slab), slab->objects, slab->inuse,
-	       (void *)slab->freelist, slab->__page_flags);
-}
+/*
+ * The cheap checks' reports (section 5 above), BUG-class: they abort
+ * unless a test hook counts them.  slab_debug's reports, which count and
+ * go on, are slub_debug.c's slab_err and object_err.
+ */
 
 /* slab_bug - a BUG-class report about @slab: banner, slab, @fmt, trace. */
 static __cold __attribute__((format(printf, 4, 5)))
@@ -94,8 +101,8 @@ void slab_bug(struct kmem_cache *s, struct slab *slab, const char *title, const 
 	uslab_bug_end(title);
 }
 
-/* object_err - a BUG-class report about one object of @slab. */
-static __cold void object_err(struct kmem_cache *s, struct slab *slab, const void *object,
+/* object_bug - a BUG-class report about one object of @slab. */
+static __cold void object_bug(struct kmem_cache *s, struct slab *slab, const void *object,
 			      const char *reason)
 {
 	uintptr_t off = slab ? (uintptr_t)object - (uintptr_t)slab_address(slab) : 0;
@@ -126,16 +133,6 @@ static inline bool cmpxchg_double_slab(struct slab *slab, void *old_fl, unsigned
 	return false;
 }
 
-/* A view of page->counters to compute a new value in. */
-union slab_counters {
-	unsigned long counters;
-	struct {
-		unsigned inuse:16;
-		unsigned objects:15;
-		unsigned frozen:1;
-	};
-};
-
 static inline void slab_snapshot(struct slab *slab, void **fl, union slab_counters *c)
 {
 	*fl = READ_ONCE(slab->freelist);
@@ -151,6 +148,7 @@ static void init_kmem_cache_node(struct kmem_cache_node *n)
 	INIT_LIST_HEAD(&n->partial);
 	n->nr_slabs = 0;
 	n->total_objects = 0;
+	INIT_LIST_HEAD(&n->full);
 }
 
 static inline void add_partial(struct kmem_cache_node *n, struct slab *slab)
@@ -165,6 +163,20 @@ static inline void remove_partial(struct kmem_cache_node *n, struct slab *slab)
 	VM_BUG_ON(!n->nr_partial);
 	list_del(&slab->slab_list);
 	n->nr_partial--;
+}
+
+/*
+ * A slab_debug cache's full slabs are on n->full, so that validation and
+ * shutdown reach every slab (the kernel keeps the list with 'U' only).
+ */
+static inline void add_full(struct kmem_cache_node *n, struct slab *slab)
+{
+	list_add_tail(&slab->slab_list, &n->full);
+}
+
+static inline void remove_full(struct slab *slab)
+{
+	list_del(&slab->slab_list);
 }
 
 static inline void inc_slabs_node(struct kmem_cache_node *n, unsigned int objects)
@@ -310,7 +322,9 @@ static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	slab->frozen = 1;
 	slab->local_free = 0;
 
-	start = slab_address(slab);
+	start = (char *)slab_obj_base(s, slab);
+	if (unlikely(kmem_cache_debug(s)))
+		setup_slab_debug(s, slab);
 	if (shuffle_freelist(s, slab, start, objects))
 		goto done;
 	for (unsigned int i = 0; i < objects; i++) {
@@ -321,7 +335,8 @@ static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	}
 	slab->freelist = start;
 done:
-	if (likely(get_node(s, slab_nid(slab))))
+	/* A debug cache counts its slab under list_lock, as it lists it (slab_alloc_debug). */
+	if (likely(get_node(s, slab_nid(slab))) && !kmem_cache_debug(s))
 		inc_slabs_node(get_node(s, slab_nid(slab)), objects);
 	return slab;
 }
@@ -343,11 +358,19 @@ static void __free_slab(struct slab *slab)
 	__free_pages_ok(page, order);
 }
 
-static void discard_slab(struct kmem_cache *s, struct slab *slab)
+/* free_slab - give back a slab already off every list and count. */
+static void free_slab(struct kmem_cache *s, struct slab *slab)
 {
 	stat(s, FREE_SLAB);
-	dec_slabs_node(get_node(s, slab_nid(slab)), slab->objects);
+	if (unlikely(s->flags & SLAB_CONSISTENCY_CHECKS))
+		free_slab_debug(s, slab);
 	__free_slab(slab);
+}
+
+static void discard_slab(struct kmem_cache *s, struct slab *slab)
+{
+	dec_slabs_node(get_node(s, slab_nid(slab)), slab->objects);
+	free_slab(s, slab);
 }
 
 /* ---------------------------------------------------------- cpu slots */
@@ -417,7 +440,7 @@ static inline void set_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c,
 {
 	set_slab_owner(slab, uslab_cpu_area);
 	c->slab = slab;
-	c->base = (uintptr_t)slab_address(slab);
+	c->base = slab_obj_base(s, slab);
 	c->span = (size_t)slab->objects * s->size;
 }
 
@@ -745,6 +768,191 @@ static noinline void *alloc_single_nocpu(struct kmem_cache *s, gfp_t gfp, int no
 	return object;
 }
 
+/* ------------------------------------------------- slab_debug slow paths */
+
+/*
+ * A cache with slab_debug flags never takes the fast paths, as in the
+ * kernel: its cpu slot never gets a cpu slab, a freelist or a span, so
+ * slub_alloc_node() always falls to __slab_alloc(), and slub_free()'s
+ * range check and owner-local tier always miss (its slabs are never
+ * frozen, so no slab names an owner).  Every allocation takes one object
+ * under the node's list_lock, every free gives one back under it, and
+ * the checks of slub_debug.c run on each; all changes to a debug slab's
+ * freelist and counters are made under list_lock, with plain stores.
+ * Slabs are on n->partial or n->full; a slab that failed a check on
+ * allocation is isolated (frozen, owned by nobody, on no list), as the
+ * kernel does.
+ */
+
+/* @slab's inuse and freelist as trace() prints them: a racy look, for the log only. */
+static void trace_slab(struct kmem_cache *s, struct slab *slab, void *object, bool alloc)
+{
+	union slab_counters c;
+
+	c.counters = READ_ONCE(slab->counters);
+	trace(s, object, alloc, c.inuse, READ_ONCE(slab->freelist));
+}
+
+/* Take @slab (failed alloc_debug_processing) off its list: nothing is allocated from it again. */
+static void isolate_debug_slab(struct kmem_cache_node *n, struct slab *slab, bool on_partial)
+{
+	if (on_partial)
+		remove_partial(n, slab);
+	slab->next = NULL;
+	set_slab_owner(slab, NULL);
+}
+
+/* The kernel's alloc_single_from_partial: one object of a node partial slab, under list_lock. */
+static void *alloc_single_from_partial(struct kmem_cache *s, struct kmem_cache_node *n,
+				       struct slab *slab)
+{
+	void *object = slab->freelist;
+	void *next = get_freepointer(s, object);
+
+	if (!alloc_debug_processing(s, slab, object, next)) {
+		isolate_debug_slab(n, slab, true);
+		return NULL;
+	}
+	slab->freelist = next;
+	slab->inuse++;
+	if (slab->inuse == slab->objects) {
+		remove_partial(n, slab);
+		add_full(n, slab);
+	}
+	return object;
+}
+
+/* The kernel's alloc_single_from_new_slab: the first object of @slab, then list it. */
+static void *alloc_single_from_new_slab(struct kmem_cache *s, struct slab *slab)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	void *object = slab->freelist;
+	void *next = get_freepointer(s, object);
+
+	/* allocate_slab made it frozen and full: nobody else sees it yet. */
+	slab->frozen = 0;
+	slab->inuse = 0;
+	if (!alloc_debug_processing(s, slab, object, next)) {
+		/* only a write into the new slab from elsewhere gets here; it is left alone */
+		set_slab_owner(slab, NULL);
+		return NULL;
+	}
+	slab->freelist = next;
+	slab->inuse = 1;
+	spin_lock(&n->list_lock);
+	if (next)
+		add_partial(n, slab);
+	else
+		add_full(n, slab);
+	inc_slabs_node(n, slab->objects);
+	spin_unlock(&n->list_lock);
+	return object;
+}
+
+/*
+ * slab_alloc_debug - ___slab_alloc for a slab_debug cache: an object of a
+ * node partial slab (this node's first, then the others', unless @node is
+ * asked for), else of a new slab.  @slabp gets the slab, for trace().
+ */
+static void *slab_alloc_debug_object(struct kmem_cache *s, gfp_t gfp, int node,
+				     struct slab **slabp)
+{
+	int searchnode = node == NUMA_NO_NODE ? numa_node_id() : node;
+	void *object;
+
+	for (;;) {
+		for (int i = 0; i < nr_node_ids; i++) {
+			int nid = (searchnode + i) % nr_node_ids;
+			struct kmem_cache_node *n = get_node(s, nid);
+			struct slab *slab, *tmp;
+
+			if (i && node != NUMA_NO_NODE)
+				break;
+			if (!n || !READ_ONCE(n->nr_partial))
+				continue;
+			spin_lock(&n->list_lock);
+			list_for_each_entry_safe(slab, tmp, &n->partial, slab_list) {
+				object = alloc_single_from_partial(s, n, slab);
+				if (object) {
+					*slabp = slab;
+					spin_unlock(&n->list_lock);
+					return object;
+				}
+			}
+			spin_unlock(&n->list_lock);
+		}
+		*slabp = allocate_slab(s, gfp, node);
+		if (unlikely(!*slabp))
+			return slab_out_of_memory(s, gfp, node);
+		stat(s, ALLOC_SLAB);
+		object = alloc_single_from_new_slab(s, *slabp);
+		if (object)
+			return object;
+	}
+}
+
+static noinline void *slab_alloc_debug(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	struct slab *slab = NULL;
+	void *object = slab_alloc_debug_object(s, gfp, node, &slab);
+
+	if (unlikely(!object))
+		return NULL;
+	if (s->flags & SLAB_STORE_USER) {
+		struct track t;
+
+		/* Outside list_lock: the call trace may take the loader's lock. */
+		track_capture(&t);
+		set_alloc_track(s, object, &t);
+	}
+	if (s->flags & SLAB_TRACE)
+		trace_slab(s, slab, object, true);
+	return object;
+}
+
+/*
+ * slab_free_debug - the kernel's free_to_partial_list: @x goes back to
+ * @slab under list_lock, once free_debug_processing has passed it; the
+ * slab moves from the full list to the partial list, or back to the page
+ * allocator when it is empty and the node keeps enough partial slabs.
+ */
+static noinline void slab_free_debug(struct kmem_cache *s, struct slab *slab, void *x)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	bool discard = false;
+	struct track t;
+
+	if (s->flags & SLAB_STORE_USER)
+		track_capture(&t);
+	if (s->flags & SLAB_TRACE)
+		trace_slab(s, slab, x, false);
+	stat(s, FREE_SLOWPATH);
+	spin_lock(&n->list_lock);
+	if (free_debug_processing(s, slab, x, &t)) {
+		void *prior = slab->freelist;
+
+		set_freepointer(s, x, prior);
+		slab->freelist = x;
+		slab->inuse--;
+		discard = !slab->inuse && n->nr_partial >= slub_cache(s)->min_partial;
+		if (!prior) {
+			remove_full(slab);
+			if (!discard) {
+				add_partial(n, slab);
+				stat(s, FREE_ADD_PARTIAL);
+			}
+		} else if (discard) {
+			remove_partial(n, slab);
+			stat(s, FREE_REMOVE_PARTIAL);
+		}
+		if (discard)
+			dec_slabs_node(n, slab->objects);
+	}
+	spin_unlock(&n->list_lock);
+	if (discard)
+		free_slab(s, slab);
+}
+
 /*
  * isolate_cpu_slab - @object, about to be popped off the cpu freelist,
  * holds a free pointer that is neither NULL nor an object of the cpu slab
@@ -905,7 +1113,10 @@ noinline void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node)
 	void *object;
 
 	stat(s, ALLOC_SLOWPATH);
-	object = ___slab_alloc_any(s, gfp, node);
+	if (unlikely(kmem_cache_debug(s)))
+		object = slab_alloc_debug(s, gfp, node);
+	else
+		object = ___slab_alloc_any(s, gfp, node);
 
 	if (unlikely(!object))
 		return NULL;
@@ -936,7 +1147,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
 		}
 		slab_snapshot(slab, &prior, &old);
 		if (unlikely(prior == head)) {
-			object_err(s, slab, head, "Object already free");
+			object_bug(s, slab, head, "Object already free");
 			return;
 		}
 		set_freepointer(s, tail, prior);
@@ -994,20 +1205,27 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
 
 /*
  * check_live_object - whether @x is the start of an object of @slab that
- * is not already free; reports (kernel wording) if not.
+ * is not already free; reports (kernel wording) if not: BUG-class, or for
+ * a slab_debug cache counted and not fatal, as its other reports.
  */
 static bool check_live_object(struct kmem_cache *s, struct slab *slab, const void *x)
 {
-	uintptr_t base = (uintptr_t)slab_address(slab);
+	uintptr_t base = slab_obj_base(s, slab);
 	size_t span = (size_t)slab->objects * s->size;
 	uintptr_t off = (uintptr_t)x - base;
 
 	if (unlikely(off >= span || !is_object_offset(s, off))) {
-		slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
+		if (kmem_cache_debug(s))
+			slab_err(s, slab, "Invalid object pointer %p", x);
+		else
+			slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
 		return false;
 	}
 	if (unlikely(object_looks_free(s, x, base, span))) {
-		object_err(s, slab, x, "Object already free");
+		if (kmem_cache_debug(s))
+			object_err(s, slab, x, "Object already free");
+		else
+			object_bug(s, slab, x, "Object already free");
 		return false;
 	}
 	return true;
@@ -1027,6 +1245,10 @@ noinline void slab_free_slow(struct kmem_cache *s, void *x, struct slab *slab)
 		slab = page_slab(page);
 	}
 	s = cache_from_obj(s, slab_page(slab));
+	if (unlikely(kmem_cache_debug(s))) {
+		slab_free_debug(s, slab, x);
+		return;
+	}
 	if (!check_live_object(s, slab, x))
 		return;
 	if (slab_owned_by_me(slab)) {
@@ -1043,7 +1265,7 @@ noinline void report_fast_free(struct kmem_cache *s, void *x, bool double_free)
 	struct slab *slab = cpu_slot(s)->slab;
 
 	if (double_free)
-		object_err(s, slab, x, "Object already free");
+		object_bug(s, slab, x, "Object already free");
 	else
 		slab_bug(s, slab, "Invalid object pointer", "%p is not the start of an object", x);
 }
@@ -1107,23 +1329,62 @@ static int calculate_order(unsigned int size)
 	return -ENOSYS;
 }
 
-/* calculate_sizes - where the free pointer goes, the size, the order. */
+/*
+ * calculate_sizes - the object's layout, the size of its slot, the order.
+ * With slab_debug flags (docs/slub.md has the picture), in this order
+ * from the slot's start:
+ *
+ *	left red zone	red_left_pad bytes (Z); the object pointer is past it
+ *	object		object_size bytes; poisoned while free (P)
+ *	right red zone	to the next word, at least one word (Z): up to inuse
+ *	free pointer	here when a free object must keep its bytes (P, a
+ *			constructor, RCU; a red-zoned object smaller than a
+ *			word, or one whose kmalloc size is kept); else in the
+ *			object's middle
+ *	two tracks	who allocated and freed it (U)
+ *	orig_size	the size kmalloc was asked for (U on a kmalloc cache)
+ *	padding		a word with Z, then to the alignment; 0x5a with P
+ */
 static bool calculate_sizes(struct kmem_cache *s)
 {
+	slab_flags_t flags = s->flags;
+	struct slub_cache *sc = slub_cache(s);
 	unsigned int size = ALIGN(s->object_size, (unsigned int)sizeof(void *));
 	int order;
 
-	slub_cache(s)->inuse = size;
-	if ((s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)) || s->ctor) {
+	sc->object_poison = (flags & SLAB_POISON) && !(flags & SLAB_TYPESAFE_BY_RCU) && !s->ctor;
+	if ((flags & SLAB_RED_ZONE) && size == s->object_size)
+		size += sizeof(void *);
+	sc->inuse = size;
+	if ((flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)) || s->ctor ||
+	    ((flags & SLAB_RED_ZONE) &&
+	     (s->object_size < sizeof(void *) || slub_debug_orig_size(s)))) {
 		/*
 		 * The object must keep its contents while free (a constructed
-		 * state, or readers under RCU): the pointer goes after it.
+		 * state, readers under RCU, poison), or its red zone may
+		 * reach into it: the pointer goes after it.
 		 */
 		s->offset = size;
 		size += sizeof(void *);
 	} else {
 		/* Mid-object, away from the ends a small overflow would hit. */
 		s->offset = ALIGN_DOWN(s->object_size / 2, (unsigned int)sizeof(void *));
+	}
+	if (flags & SLAB_STORE_USER) {
+		size += 2 * sizeof(struct track);
+		if (flags & SLAB_KMALLOC)
+			size += sizeof(unsigned int);
+	}
+	sc->red_left_pad = 0;
+	if (flags & SLAB_RED_ZONE) {
+		/*
+		 * A word of padding, so that a write before the next object
+		 * hits padding rather than this one's tracks, then the next
+		 * object's left red zone, as wide as its alignment.
+		 */
+		size += sizeof(void *);
+		sc->red_left_pad = ALIGN((unsigned int)sizeof(void *), s->align);
+		size += sc->red_left_pad;
 	}
 	size = ALIGN(size, s->align);
 	s->size = size;
@@ -1175,6 +1436,8 @@ static bool early_kmem_cache_node_alloc(int node)
 	clear_freepointer(kmem_cache_node, n);
 	slab->inuse = 1;
 	slab->frozen = 0;
+	if (kmem_cache_debug(kmem_cache_node))
+		init_object_active(kmem_cache_node, n);
 	init_kmem_cache_node(n);
 	slub_cache(kmem_cache_node)->node[slab_nid(slab)] = n;
 	inc_slabs_node(n, slab->objects);
@@ -1214,15 +1477,33 @@ static int slub_create(struct kmem_cache *s, slab_flags_t flags)
 {
 	int slot;
 
-	s->flags = flags;
+	s->flags = flags & ~SLAB_DEBUG_ORDER_OFF;
+	/*
+	 * kmalloc(2^n) is aligned to 2^n whatever the debugging, as the
+	 * kernel's create_boot_cache() makes it: without slab_debug's
+	 * metadata the slot size alone gives it, with it the alignment must.
+	 */
+	if ((s->flags & SLAB_KMALLOC) && kmem_cache_debug(s) && is_power_of_2(s->object_size))
+		s->align = max_t(unsigned int, s->align, s->object_size);
 	/* Bit 56 set: a cleared free pointer never decodes to an address. */
 	s->random = (uintptr_t)os_random() | (uintptr_t)1 << 56;
 	if (!calculate_sizes(s))
 		return -EINVAL;
+	/*
+	 * slab_debug 'O' (the kernel's disable_higher_order_debug): no
+	 * metadata where it would raise the smallest order the objects need.
+	 */
+	if ((flags & SLAB_DEBUG_ORDER_OFF) && get_order(s->size) > get_order(s->object_size)) {
+		s->flags &= ~SLAB_DEBUG_LAYOUT_FLAGS;
+		if (!calculate_sizes(s))
+			return -EINVAL;
+	}
 	s->reciprocal_size = ((1ULL << RECIPROCAL_SHIFT) + s->size - 1) / s->size;
 	s->divisor_magic = UINT64_MAX / s->size + 1;
 	slub_cache(s)->min_partial = min_t(unsigned long, 10, max_t(unsigned long, 5, ilog2(s->size) / 2));
 	set_cpu_partial(s);
+	if (kmem_cache_debug(s))
+		slub_cache(s)->cpu_partial = 0;	/* no cpu partial chain: see slab_alloc_debug */
 
 	slot = cpu_slot_alloc();
 	if (slot < 0) {
@@ -1265,6 +1546,8 @@ static long free_partial_empty(struct kmem_cache *s)
 		list_for_each_entry_safe(slab, tmp, &n->partial, slab_list) {
 			if (!slab->inuse) {
 				remove_partial(n, slab);
+				/* counted off under the lock, so validation never sees it half gone */
+				dec_slabs_node(n, slab->objects);
 				slab->next = discard;
 				discard = slab;
 			}
@@ -1273,7 +1556,7 @@ static long free_partial_empty(struct kmem_cache *s)
 		while (discard) {
 			slab = discard;
 			discard = slab->next;
-			discard_slab(s, slab);
+			free_slab(s, slab);
 		}
 		remaining += __atomic_load_n(&n->nr_slabs, __ATOMIC_RELAXED);
 	}
@@ -1293,36 +1576,20 @@ static int slub_shrink(struct kmem_cache *s)
 	return 0;
 }
 
-/* List the objects still allocated in a partial slab (as list_slab_objects). */
-static void list_slab_objects(struct kmem_cache *s, struct slab *slab)
-{
-	unsigned long map[MAX_OBJS_PER_PAGE / 64 + 1];
-	char *start = slab_address(slab);
-	unsigned int shown = 0;
-
-	memset(map, 0, sizeof(map));
-	for (void *p = slab->freelist; p; p = get_freepointer(s, p)) {
-		uintptr_t idx = obj_index(s, (uintptr_t)p - (uintptr_t)start);
-
-		if (idx >= slab->objects)
-			break;
-		map[idx / 64] |= 1UL << (idx % 64);
-	}
-	for (unsigned int i = 0; i < slab->objects && shown < 16; i++) {
-		if (map[i / 64] & (1UL << (i % 64)))
-			continue;
-		pr_err("Object %p @offset=%u\n", start + (size_t)i * s->size, i * s->size);
-		shown++;
-	}
-}
-
+/*
+ * slub_shutdown - the kernel's __kmem_cache_shutdown: flush every slot,
+ * free the empty slabs, and report each slab that still has objects
+ * with each of its objects (list_slab_objects: counted once per slab and
+ * once per object, as the kernel counts).  Like the kernel, only the
+ * slabs on a list are seen: a full slab of a cache without slab_debug is
+ * on none.  slab_common says the cache stays.
+ */
 static int slub_shutdown(struct kmem_cache *s)
 {
-	long remaining;
+	static const char text[] = "Objects remaining in %s on __kmem_cache_shutdown()";
 
 	cpu_for_each_area(flush_area_slot, s);
-	remaining = free_partial_empty(s);
-	if (!remaining)
+	if (!free_partial_empty(s))
 		return 0;
 
 	for (int node = 0; node < nr_node_ids; node++) {
@@ -1330,15 +1597,13 @@ static int slub_shutdown(struct kmem_cache *s)
 		struct slab *slab;
 
 		spin_lock(&n->list_lock);
-		list_for_each_entry(slab, &n->partial, slab_list) {
-			slab_report_header(s, "Objects remaining in %s on __kmem_cache_shutdown()", s->name);
-			print_slab(slab);
-			list_slab_objects(s, slab);
-		}
+		list_for_each_entry(slab, &n->partial, slab_list)
+			list_slab_objects(s, slab, text);
+		if (kmem_cache_debug(s))
+			list_for_each_entry(slab, &n->full, slab_list)
+				list_slab_objects(s, slab, text);
 		spin_unlock(&n->list_lock);
 	}
-	pr_err("%s: %ld slab(s) with objects in use remain\n", s->name, remaining);
-	uslab_count_error();
 	return -EBUSY;
 }
 
@@ -1351,6 +1616,15 @@ static void slub_release(struct kmem_cache *s)
 }
 
 /* ------------------------------------------------------------- bootstrap */
+
+/* Point every page of @slab at @s (allocate_slab names the cache on tail pages too). */
+static void slab_set_cache(struct slab *slab, struct kmem_cache *s)
+{
+	struct page *page = slab_page(slab);
+
+	for (unsigned long i = 0; i < (1UL << slab_order(slab)); i++)
+		page[i].slab_cache = s;
+}
 
 /*
  * bootstrap - move a cache that lives in static storage into an object of
@@ -1373,7 +1647,9 @@ static struct kmem_cache *bootstrap(struct kmem_cache *static_cache)
 		struct slab *slab;
 
 		list_for_each_entry(slab, &n->partial, slab_list)
-			slab->slab_cache = s;
+			slab_set_cache(slab, s);
+		list_for_each_entry(slab, &n->full, slab_list)	/* slab_debug caches' */
+			slab_set_cache(slab, s);
 	}
 	list_add(&s->list, &slab_caches);
 	return s;
@@ -1555,109 +1831,68 @@ static void slub_fork_child(void)
 
 /* ------------------------------------------------------------ validation */
 
-/* A validation finding: reported as the kernel's slab_err, not fatal. */
-static __cold __attribute__((format(printf, 3, 4)))
-void validate_err(struct kmem_cache *s, struct slab *slab, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	uslab_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	slab_report_header(s, "%s", line);
-	print_slab(slab);
-	uslab_count_error();
-}
-
 /*
- * validate_slab - check one slab of @s: it names @s, has the object count
- * of one of the cache's orders, its freelist stays inside it and on object
- * boundaries and is no longer than the slab, and (when no thread holds it
- * frozen, so the count is settled) inuse + free objects == objects.
+ * validate_node - the kernel's validate_slab_node: every slab on @n's
+ * partial list (and, for a slab_debug cache, its full list), checked and
+ * repaired by validate_slab; then the lists against their counters.
  */
-static long validate_slab(struct kmem_cache *s, struct slab *slab)
+static void validate_node(struct kmem_cache *s, struct kmem_cache_node *n)
 {
-	struct slub_cache *sc = slub_cache(s);
-	uintptr_t base = (uintptr_t)slab_address(slab);
-	size_t span = (size_t)slab->objects * s->size;
-	unsigned int nfree = 0;
-	long errors = 0;
+	unsigned long count = 0;
+	struct slab *slab;
 
-	if (slab->slab_cache != s || !(slab->__page_flags & PG_slab)) {
-		validate_err(s, slab, "Not a slab of this cache");
-		return 1;
+	spin_lock(&n->list_lock);
+	list_for_each_entry(slab, &n->partial, slab_list) {
+		count++;
+		if (slab->frozen && !kmem_cache_debug(s))
+			slab_err(s, slab, "Frozen slab on node %d's partial list", slab_nid(slab));
+		validate_slab(s, slab);
 	}
-	if (slab->objects != oo_objects(sc->oo) && slab->objects != oo_objects(sc->min)) {
-		validate_err(s, slab, "Wrong number of objects. Found %u but should be %u",
-			     slab->objects, oo_objects(sc->oo));
-		errors++;
+	if (count != n->nr_partial) {
+		pr_err("SLUB %s: %lu partial slabs counted but counter=%lu\n",
+		       s->name, count, n->nr_partial);
+		slub_count_report();
 	}
-	for (void *p = slab->freelist; p; p = get_freepointer(s, p)) {
-		uintptr_t off = (uintptr_t)p - base;
+	if (kmem_cache_debug(s)) {
+		long nr_slabs = __atomic_load_n(&n->nr_slabs, __ATOMIC_RELAXED);
 
-		if (off >= span || !is_object_offset(s, off)) {
-			validate_err(s, slab, "Freechain corrupt: %p after %u objects", p, nfree);
-			return errors + 1;
+		list_for_each_entry(slab, &n->full, slab_list) {
+			count++;
+			validate_slab(s, slab);
 		}
-		if (++nfree > slab->objects) {
-			validate_err(s, slab, "Freechain corrupt: longer than the slab");
-			return errors + 1;
+		if ((long)count != nr_slabs) {
+			pr_err("SLUB: %s %lu slabs counted but counter=%ld\n", s->name, count, nr_slabs);
+			slub_count_report();
 		}
 	}
-	if (!slab->frozen && slab->inuse + nfree != slab->objects) {
-		validate_err(s, slab, "Wrong object count. Counter is %u but counted were %u",
-			     slab->inuse, slab->objects - nfree);
-		errors++;
-	}
-	return errors;
+	spin_unlock(&n->list_lock);
 }
 
 /*
- * slub_validate - the kernel's validate_slab_cache() for what SLUB can
- * reach without a full list: every node's partial slabs (which must not
- * be frozen, and must number nr_partial), and this thread's cpu slab and
- * cpu partial chain.  Full slabs are on no list outside debug caches.
+ * slub_validate - the kernel's validate_slab_cache(): the slabs on every
+ * node's lists (a cache without slab_debug keeps no full list: its full
+ * slabs are out of reach, as in the kernel), and the calling thread's cpu
+ * slab and cpu partial chain, whose free counts are not settled while
+ * frozen.  Returns the reports made, each counted in uslab_error_count().
  */
 static long slub_validate(struct kmem_cache *s)
 {
-	long errors = 0;
+	unsigned long before = slub_reports_made();
 
-	for (int node = 0; node < nr_node_ids; node++) {
-		struct kmem_cache_node *n = get_node(s, node);
-		unsigned long count = 0;
-		struct slab *slab;
-
-		spin_lock(&n->list_lock);
-		list_for_each_entry(slab, &n->partial, slab_list) {
-			count++;
-			if (slab->frozen) {
-				validate_err(s, slab, "Frozen slab on node %d's partial list", node);
-				errors++;
-			}
-			errors += validate_slab(s, slab);
-		}
-		if (count != n->nr_partial) {
-			validate_err(s, NULL, "Node %d: %lu slabs on the partial list, nr_partial %lu",
-				     node, count, n->nr_partial);
-			errors++;
-		}
-		spin_unlock(&n->list_lock);
-	}
-	if (cpu_attached()) {
+	for (int node = 0; node < nr_node_ids; node++)
+		validate_node(s, get_node(s, node));
+	if (cpu_attached() && !kmem_cache_debug(s)) {
 		struct kmem_cache_cpu *c = cpu_slot(s);
 
 		if (c->slab)
-			errors += validate_slab(s, c->slab);
+			validate_slab(s, c->slab);
 		for (struct slab *slab = c->partial; slab; slab = slab->next) {
-			if (!slab->frozen) {
-				validate_err(s, slab, "Cpu partial slab is not frozen");
-				errors++;
-			}
-			errors += validate_slab(s, slab);
+			if (!slab->frozen)
+				slab_err(s, slab, "Cpu partial slab is not frozen");
+			validate_slab(s, slab);
 		}
 	}
-	return errors;
+	return (long)(slub_reports_made() - before);
 }
 
 /* ------------------------------------------------------------ the contract */
@@ -1687,6 +1922,8 @@ const struct slab_backend slub_backend = {
 	.stat_names		= slub_stat_names,
 	.nr_stats		= NR_SLUB_STAT_ITEMS,
 	.check_object		= slub_check_object,
+	.get_orig_size		= slub_get_orig_size,
+	.set_orig_size		= slub_set_orig_size,
 	.free_slab_object	= slub_free_slab_object,
 	.validate		= slub_validate,
 	.cache_be_size		= slub_cache_be_size,

@@ -45,6 +45,16 @@ struct slab {
 	unsigned long local_free;	/* the owner's local freelist (slub.c) */
 };
 
+/* A view of slab->counters to compute a new value in. */
+union slab_counters {
+	unsigned long counters;
+	struct {
+		unsigned inuse:16;
+		unsigned objects:15;
+		unsigned frozen:1;
+	};
+};
+
 #define SLAB_MATCH(pg, sl)						\
 	_Static_assert(offsetof(struct page, pg) == offsetof(struct slab, sl), \
 		       "struct slab and struct page disagree on " #pg)
@@ -142,6 +152,7 @@ struct kmem_cache_node {
 	struct list_head partial;
 	long nr_slabs;		/* atomic: all slabs of the cache on this node */
 	long total_objects;	/* atomic */
+	struct list_head full;	/* slab_debug caches only: their full slabs */
 };
 
 /* SLUB's part of struct kmem_cache (kmem_cache_be()). */
@@ -154,6 +165,8 @@ struct slub_cache {
 	unsigned int cpu_partial_slabs;	/* and at most this many slabs */
 	unsigned long flush_gen;	/* bumped to ask every slot to flush */
 	unsigned int *random_seq;	/* freelist order of a new slab, or NULL */
+	unsigned int red_left_pad;	/* slab_debug Z: red zone before each object */
+	bool object_poison;		/* slab_debug P on a cache whose free objects may be poisoned */
 	struct kmem_cache_node *node[];	/* nr_node_ids of them */
 };
 
@@ -201,5 +214,80 @@ static inline struct slub_cache *slub_cache(const struct kmem_cache *s)
 {
 	return (struct slub_cache *)kmem_cache_be(s);
 }
+
+/*
+ * The first object of @slab.  A slab_debug cache with red zones puts
+ * red_left_pad bytes before every object, so its objects start that far
+ * into the slab; for every other cache it is the slab's first byte.
+ */
+static inline uintptr_t slab_obj_base(const struct kmem_cache *s, const struct slab *slab)
+{
+	return (uintptr_t)slab_address(slab) + slub_cache(s)->red_left_pad;
+}
+
+/* slab_debug U on a kmalloc cache: the size kmalloc was asked for is kept. */
+static inline bool slub_debug_orig_size(const struct kmem_cache *s)
+{
+	return (s->flags & (SLAB_STORE_USER | SLAB_KMALLOC)) == (SLAB_STORE_USER | SLAB_KMALLOC);
+}
+
+#ifdef SLUB_INTERNAL
+/*
+ * slub_debug.c, SLUB's slab_debug (the kernel's CONFIG_SLUB_DEBUG part of
+ * mm/slub.c): checks, reports and repairs of objects and slabs, for
+ * slub.c's debug slow paths, validation and shutdown.  Every report
+ * here is counted in uslab_error_count() where the kernel's
+ * slab_add_kunit_errors() counts, and none aborts.  Only slub.c and
+ * slub_debug.c see these (they define SLUB_INTERNAL): the names are the
+ * kernel's, which other files that include this header use for their own.
+ */
+struct track;
+void print_slab(const struct slab *slab) __hidden;
+/* The kernel's slab_err and object_err: counted, never fatal. */
+void slab_err(struct kmem_cache *s, struct slab *slab, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4))) __hidden;
+void object_err(struct kmem_cache *s, struct slab *slab, const void *object,
+		const char *reason) __hidden;
+/* A counted report printed by the caller (validate's list counts). */
+void slub_count_report(void) __hidden;
+/* Counted reports this thread has made so far: validate's return value. */
+unsigned long slub_reports_made(void) __hidden;
+/* Poison and red-zone a new slab's objects (before links and constructors). */
+void setup_slab_debug(struct kmem_cache *s, struct slab *slab) __hidden;
+/* An early object handed out by hand (kmem_cache_node's first). */
+void init_object_active(struct kmem_cache *s, void *object) __hidden;
+/*
+ * alloc_debug_processing - @object, the head of @slab's freelist, whose
+ * free pointer decodes to @next, is about to be handed out: check it
+ * (F; without F only that @next is in the slab), then red-zone and
+ * poison it as allocated.  False if it or the slab failed: the slab is
+ * then marked all used and frozen for nobody, and the caller takes it
+ * off its list.  Under list_lock, or on a slab nobody else sees yet.
+ */
+bool alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *object,
+			    void *next) __hidden;
+/*
+ * free_debug_processing - check @object before it goes back to @slab
+ * (under list_lock), store its free track @t (U) and poison it.  False
+ * if it must not be freed (reported; "Object at ... not freed").
+ */
+bool free_debug_processing(struct kmem_cache *s, struct slab *slab, void *object,
+			   const struct track *t) __hidden;
+/* Record who is calling into the library now, for a track (U). */
+void track_capture(struct track *t) __hidden;
+/* Store @t as @object's alloc track. */
+void set_alloc_track(struct kmem_cache *s, void *object, const struct track *t) __hidden;
+/* slab_debug T: "TRACE <cache> alloc|free <object> inuse=<n> fp=<fp>", and the stack. */
+void trace(struct kmem_cache *s, void *object, bool alloc, unsigned int inuse, void *fp) __hidden;
+/* F: check a slab that is about to go back to the page allocator. */
+void free_slab_debug(struct kmem_cache *s, struct slab *slab) __hidden;
+/* The kernel's validate_slab: check and repair @slab; the reports it made. */
+unsigned long validate_slab(struct kmem_cache *s, struct slab *slab) __hidden;
+/* Report the objects still allocated in @slab: @text (with the cache's name), then each. */
+void list_slab_objects(struct kmem_cache *s, struct slab *slab, const char *text) __hidden;
+/* struct slab_backend's get_orig_size and set_orig_size. */
+unsigned int slub_get_orig_size(struct kmem_cache *s, const void *x) __hidden;
+void slub_set_orig_size(struct kmem_cache *s, void *x, unsigned int size) __hidden;
+#endif /* SLUB_INTERNAL */
 
 #endif /* USLAB_SLUB_DEF_H */
