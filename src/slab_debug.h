@@ -79,8 +79,12 @@ struct track {
 
 enum track_item { TRACK_ALLOC, TRACK_FREE };
 
-/* Fill @t for now, skipping @skip of our own frames. */
-void set_track(struct track *t, int skip) __hidden;
+/*
+ * Fill @t for now: the thread, the CPU, the time, and the call trace
+ * from the first frame outside the library (none before start-up is done:
+ * the first backtrace() allocates).
+ */
+void set_track(struct track *t) __hidden;
 /*
  * print_track - "Allocated in <fn+off> age=<ms> cpu=<n> pid=<tid>" (or
  * "Freed in ..."; @what is "Allocated" or "Freed"), then the symbolised

@@ -94,7 +94,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <link.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -433,65 +432,12 @@ static inline unsigned int *orig_size_word(const struct kmem_cache *s, const voi
 }
 
 /*
- * The library's own code: the executable segment that holds this file,
- * when the library is a shared object (0, 0 when it is linked into the
- * program, whose frames cannot be told from ours).  Looked up once, with
- * dl_iterate_phdr(), which does not allocate.
+ * debug_set_track - record who allocates or frees @objp: set_track()
+ * starts the trace at the allocator's caller.
  */
-static uintptr_t own_text_lo, own_text_hi;
-static int own_text_state;	/* 0: not looked up yet, 1: looked up */
-
-static int find_own_text(struct dl_phdr_info *info, size_t size, void *arg)
+static void debug_set_track(struct kmem_cache *s, void *objp, enum track_item which)
 {
-	uintptr_t self = (uintptr_t)arg;
-
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || self - lo >= ph->p_memsz)
-			continue;
-		if (info->dlpi_name && info->dlpi_name[0]) {
-			own_text_lo = lo;
-			own_text_hi = lo + ph->p_memsz;
-		}
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * debug_set_track - record who allocates or frees @objp.  set_track()
- * leaves out @skip frames of ours that are always there; the frames
- * above them that are still the library's (how many depends on what the
- * compiler folded: tail calls, inlining) are dropped after, so that the
- * track starts at the allocator's caller.  Before the allocator is up
- * there is no call trace to take (backtrace() may allocate on its first
- * call, and this runs under a list_lock): the track stays empty.
- */
-static noinline void debug_set_track(struct kmem_cache *s, void *objp,
-				     enum track_item which, int skip)
-{
-	struct track *t = get_track(s, objp, which);
-	unsigned int own = 0;
-
-	if (unlikely(__atomic_load_n(&slab_state, __ATOMIC_ACQUIRE) != FULL)) {
-		memset(t, 0, sizeof(*t));
-		return;
-	}
-	set_track(t, skip + 1);
-	if (unlikely(!__atomic_load_n(&own_text_state, __ATOMIC_ACQUIRE))) {
-		dl_iterate_phdr(find_own_text, (void *)(uintptr_t)&find_own_text);
-		__atomic_store_n(&own_text_state, 1, __ATOMIC_RELEASE);
-	}
-	while (own < TRACK_ADDRS_COUNT && t->addrs[own] &&
-	       (uintptr_t)t->addrs[own] - own_text_lo < own_text_hi - own_text_lo)
-		own++;
-	if (own && own < TRACK_ADDRS_COUNT && t->addrs[own]) {
-		memmove(t->addrs, t->addrs + own, (TRACK_ADDRS_COUNT - own) * sizeof(t->addrs[0]));
-		memset(t->addrs + TRACK_ADDRS_COUNT - own, 0, own * sizeof(t->addrs[0]));
-	}
+	set_track(get_track(s, objp, which));
 }
 
 static void print_tracking(struct kmem_cache *s, const void *objp)
@@ -764,10 +710,9 @@ static void isolate_slab(struct kmem_cache *s, struct slab_slab *slab, unsigned 
  * kernel's alloc_debug_processing().  NULL if its free marker was
  * overwritten ("Freechain corrupt") or, with F, its red zones or poison
  * were: then, as the kernel's SLUB, the whole slab is isolated and the
- * caller looks again.  noinline: debug_set_track() counts the frames
- * above it.
+ * caller looks again.
  */
-static noinline void *debug_alloc_obj(struct kmem_cache *s, struct slab_slab *slab)
+static void *debug_alloc_obj(struct kmem_cache *s, struct slab_slab *slab)
 {
 	unsigned char *objp = index_to_obj(s, slab, get_free_obj(slab, slab->active));
 
@@ -781,7 +726,7 @@ static noinline void *debug_alloc_obj(struct kmem_cache *s, struct slab_slab *sl
 		goto bad;
 	debug_set_active(s, objp);
 	if (s->flags & SLAB_STORE_USER)
-		debug_set_track(s, objp, TRACK_ALLOC, 3);	/* this, sl_debug_alloc, sl_cache_alloc_slow */
+		debug_set_track(s, objp, TRACK_ALLOC);
 	trace(s, slab, objp, true);
 	return objp;
 
@@ -1615,10 +1560,9 @@ direct_grow:
 /*
  * sl_debug_alloc - an allocation from a debug cache: straight from the
  * slabs of @node (or of this thread's node), each object checked and set
- * up by debug_alloc_obj() under the node's list_lock.  noinline:
- * debug_set_track() counts the frames above debug_alloc_obj().
+ * up by debug_alloc_obj() under the node's list_lock.
  */
-static noinline void *sl_debug_alloc(struct kmem_cache *s, gfp_t gfp, int node)
+static void *sl_debug_alloc(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	int nodeid = node == NUMA_NO_NODE ? numa_node_id() : node;
 	struct slab_node *n = get_node(s, nodeid);
@@ -1663,12 +1607,8 @@ noinline void *sl_cache_alloc_slow(struct kmem_cache *s, gfp_t gfp, int node)
 	struct array_cache *ac;
 	void *objp;
 
-	if (unlikely(kmem_cache_debug(s))) {
-		objp = sl_debug_alloc(s, gfp, node);
-		/* no tail call: this frame is one debug_set_track() leaves out */
-		__asm__ __volatile__("" : : "r"(objp) : "memory");
-		return objp;
-	}
+	if (unlikely(kmem_cache_debug(s)))
+		return sl_debug_alloc(s, gfp, node);
 again:
 	ac = prepare_slot(s);
 	if (!ac) {
@@ -1778,9 +1718,9 @@ static bool check_live_object(struct kmem_cache *s, struct slab_slab *slab, cons
  * reported and not freed: it stays allocated for good.  Otherwise the
  * free is recorded (U), traced (T), the object poisoned and red-zoned as
  * free, and it goes straight back onto its slab, all under its node's
- * list_lock.  noinline: debug_set_track() counts the frames above it.
+ * list_lock.
  */
-static noinline void sl_debug_free(struct kmem_cache *s, void *x, struct slab_slab *slab)
+static void sl_debug_free(struct kmem_cache *s, void *x, struct slab_slab *slab)
 {
 	struct slab_node *n = get_node(s, sl_slab_nid(slab));
 	struct list_head list;
@@ -1796,7 +1736,7 @@ static noinline void sl_debug_free(struct kmem_cache *s, void *x, struct slab_sl
 	} else if (!(s->flags & SLAB_CONSISTENCY_CHECKS) ||
 		   check_object(s, slab, x, SLUB_RED_ACTIVE)) {
 		if (s->flags & SLAB_STORE_USER)
-			debug_set_track(s, x, TRACK_FREE, 2);	/* this, sl_cache_free_slow */
+			debug_set_track(s, x, TRACK_FREE);
 		trace(s, slab, x, false);
 		init_object(s, x, SLUB_RED_INACTIVE);
 		put_obj_locked(s, n, slab, x, &list);
@@ -1848,8 +1788,6 @@ noinline void sl_cache_free_slow(struct kmem_cache *s, void *x, struct page *pag
 	s = cache_from_obj(s, sl_slab_page(slab));
 	if (unlikely(kmem_cache_debug(s))) {
 		sl_debug_free(s, x, slab);
-		/* no tail call: this frame is one debug_set_track() leaves out */
-		__asm__ __volatile__("" : : : "memory");
 		return;
 	}
 	if (!check_live_object(s, slab, x))

@@ -902,7 +902,7 @@ static noinline void *slab_alloc_debug(struct kmem_cache *s, gfp_t gfp, int node
 		struct track t;
 
 		/* Outside list_lock: the call trace may take the loader's lock. */
-		track_capture(&t);
+		set_track(&t);
 		set_alloc_track(s, object, &t);
 	}
 	if (s->flags & SLAB_TRACE)
@@ -923,7 +923,7 @@ static noinline void slab_free_debug(struct kmem_cache *s, struct slab *slab, vo
 	struct track t;
 
 	if (s->flags & SLAB_STORE_USER)
-		track_capture(&t);
+		set_track(&t);
 	if (s->flags & SLAB_TRACE)
 		trace_slab(s, slab, x, false);
 	stat(s, FREE_SLOWPATH);

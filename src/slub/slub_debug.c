@@ -51,7 +51,6 @@
 #include "../slab_debug.h"
 
 #include <execinfo.h>
-#include <link.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -718,72 +717,6 @@ void trace(struct kmem_cache *s, void *object, bool alloc, unsigned int inuse, v
 }
 
 /* ------------------------------------------------------------- tracks */
-
-/*
- * A track names the first frame outside the library: the code that
- * called kmem_cache_alloc, kmalloc, kfree or malloc (the kernel records
- * its _RET_IP_).  The library's own frames are those in the executable
- * segment that holds this code, found once with dl_iterate_phdr (which
- * does not allocate).  When that is the main program (the static
- * library linked in), there is no telling them apart, and the track
- * keeps every frame after its own.
- */
-enum { OWN_TEXT_UNKNOWN, OWN_TEXT_KNOWN, OWN_TEXT_NONE };
-
-static uintptr_t own_text_start, own_text_end;
-static int own_text_state;
-
-static int find_own_text(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	uintptr_t self = (uintptr_t)arg;
-
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || self - start >= ph->p_memsz)
-			continue;
-		if (!info->dlpi_name || !info->dlpi_name[0])
-			return OWN_TEXT_NONE;
-		own_text_start = start;
-		own_text_end = start + ph->p_memsz;
-		return OWN_TEXT_KNOWN;
-	}
-	return 0;
-}
-
-static int own_text(void)
-{
-	int state = __atomic_load_n(&own_text_state, __ATOMIC_ACQUIRE);
-
-	if (state == OWN_TEXT_UNKNOWN) {
-		state = dl_iterate_phdr(find_own_text, (void *)(uintptr_t)&track_capture);
-		if (state != OWN_TEXT_KNOWN)
-			state = OWN_TEXT_NONE;
-		__atomic_store_n(&own_text_state, state, __ATOMIC_RELEASE);
-	}
-	return state;
-}
-
-void track_capture(struct track *t)
-{
-	void *frames[TRACK_ADDRS_COUNT + 16];
-	int n, i = 1;	/* frame 0 is this function */
-
-	memset(t, 0, sizeof(*t));
-	t->when_ns = os_now_ns();
-	t->cpu = os_current_cpu();
-	t->pid = os_gettid();
-	/* backtrace() allocates on its first call: only once start-up has made that call */
-	if (__atomic_load_n(&slab_state, __ATOMIC_ACQUIRE) != FULL)
-		return;
-	n = backtrace(frames, (int)ARRAY_SIZE(frames));
-	if (own_text() == OWN_TEXT_KNOWN)
-		while (i < n && (uintptr_t)frames[i] - own_text_start < own_text_end - own_text_start)
-			i++;
-	for (int j = 0; j < TRACK_ADDRS_COUNT && i < n; j++, i++)
-		t->addrs[j] = frames[i];
-}
 
 void set_alloc_track(struct kmem_cache *s, void *object, const struct track *t)
 {

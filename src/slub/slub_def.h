@@ -274,7 +274,6 @@ bool alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *objec
 bool free_debug_processing(struct kmem_cache *s, struct slab *slab, void *object,
 			   const struct track *t) __hidden;
 /* Record who is calling into the library now, for a track (U). */
-void track_capture(struct track *t) __hidden;
 /* Store @t as @object's alloc track. */
 void set_alloc_track(struct kmem_cache *s, void *object, const struct track *t) __hidden;
 /* slab_debug T: "TRACE <cache> alloc|free <object> inuse=<n> fp=<fp>", and the stack. */
