@@ -236,6 +236,9 @@ size_t seq_finish(struct seq_buf *m) __hidden;
 extern __thread bool stats_nonblock __attribute__((tls_model("initial-exec"))) __hidden;
 bool stats_spin_lock(spinlock_t *l) __hidden;
 bool stats_mutex_lock(pthread_mutex_t *m) __hidden;
+/* Around a snapshot taken from the signal handler (stats.c). */
+void stats_nonblock_begin(void) __hidden;
+void stats_nonblock_end(void) __hidden;
 
 /* -------------------------------------------------------- options.c */
 

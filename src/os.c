@@ -289,15 +289,56 @@ int os_protect_readonly(void *addr, size_t size)
 /* --------------------------------------- non-blocking locks (stats.c) */
 
 __thread bool stats_nonblock __attribute__((tls_model("initial-exec")));
+/* A lock of this snapshot stayed held: from then on, one try each. */
+static __thread bool nb_gave_up __attribute__((tls_model("initial-exec")));
+
+void stats_nonblock_begin(void)
+{
+	nb_gave_up = false;
+	stats_nonblock = true;
+}
+
+void stats_nonblock_end(void)
+{
+	stats_nonblock = false;
+}
 
 /*
  * How long a non-blocking snapshot waits for a lock: a few hundred
- * tries, the later ones after a yield, so a lock another thread holds for
- * a moment is got, and one the interrupted thread holds is given up on
- * within about a millisecond.
+ * tries, the later ones after a yield, so that a lock another thread
+ * holds for a moment is got.  A lock that stays held is most likely held
+ * by the thread the signal interrupted, which cannot let go: once one has
+ * been given up on, every later lock of the same snapshot gets one try,
+ * so a snapshot waits at most once (a few hundred yields).
  */
 #define NB_SPINS	64
 #define NB_YIELDS	256
+
+static bool nb_try(bool (*try)(void *), void *lock)
+{
+	int tries = nb_gave_up ? 1 : NB_SPINS + NB_YIELDS;
+
+	for (int i = 0; i < tries; i++) {
+		if (try(lock))
+			return true;
+		if (i < NB_SPINS)
+			__builtin_ia32_pause();
+		else
+			sched_yield();
+	}
+	nb_gave_up = true;
+	return false;
+}
+
+static bool try_spin(void *l)
+{
+	return spin_trylock(l);
+}
+
+static bool try_mutex(void *m)
+{
+	return pthread_mutex_trylock(m) == 0;
+}
 
 bool stats_spin_lock(spinlock_t *l)
 {
@@ -305,15 +346,7 @@ bool stats_spin_lock(spinlock_t *l)
 		spin_lock(l);
 		return true;
 	}
-	for (int i = 0; i < NB_SPINS + NB_YIELDS; i++) {
-		if (spin_trylock(l))
-			return true;
-		if (i < NB_SPINS)
-			__builtin_ia32_pause();
-		else
-			sched_yield();
-	}
-	return false;
+	return nb_try(try_spin, l);
 }
 
 bool stats_mutex_lock(pthread_mutex_t *m)
@@ -322,15 +355,7 @@ bool stats_mutex_lock(pthread_mutex_t *m)
 		pthread_mutex_lock(m);
 		return true;
 	}
-	for (int i = 0; i < NB_SPINS + NB_YIELDS; i++) {
-		if (pthread_mutex_trylock(m) == 0)
-			return true;
-		if (i < NB_SPINS)
-			__builtin_ia32_pause();
-		else
-			sched_yield();
-	}
-	return false;
+	return nb_try(try_mutex, m);
 }
 
 /* ------------------------------------------- the stats reply (stats.c) */

@@ -728,9 +728,20 @@ USLAB_API size_t ksize(const void *objp)
 {
 	struct ptr_info info;
 
+	struct kmem_cache *s;
+
 	switch (classify_ptr(objp, &info)) {
 	case PTR_SLAB:
-		return info.page->slab_cache->object_size;
+		s = info.page->slab_cache;
+		/*
+		 * With the kmalloc red zone, the caller may now use all it is
+		 * told (the kernel's skip_orig_size_check): the zone goes.
+		 */
+		if (unlikely((s->flags & (SLAB_KMALLOC | SLAB_STORE_USER)) ==
+			     (SLAB_KMALLOC | SLAB_STORE_USER)) && slab_be->set_orig_size &&
+		    slab_be->check_object(s, info.page, objp))
+			slab_be->set_orig_size(s, (void *)objp, s->object_size);
+		return s->object_size;
 	case PTR_LARGE:
 	case PTR_MAPPING:
 		return info.size;
@@ -808,12 +819,15 @@ USLAB_API void *krealloc(const void *p, size_t new_size, gfp_t flags)
 		 * With the kmalloc red zone the bytes past the size asked for
 		 * are red zone, not the caller's: growing zeroes from there.
 		 */
-		if (flags & __GFP_ZERO) {
-			if (orig && orig < new_size)
+		if (orig && orig < new_size) {
+			/* growing: the zone moves first, so what is zeroed is never zone */
+			slab_be->set_orig_size(s, (void *)p, (unsigned int)new_size);
+			if (flags & __GFP_ZERO)
 				memset((char *)p + orig, 0, new_size - orig);
-			else
-				memset((char *)p + new_size, 0, ks - new_size);
+			return (void *)p;
 		}
+		if (flags & __GFP_ZERO)
+			memset((char *)p + new_size, 0, ks - new_size);
 		if (orig)
 			slab_be->set_orig_size(s, (void *)p, (unsigned int)new_size);
 		return (void *)p;
@@ -1174,4 +1188,5 @@ void slab_common_fork_child(void)
 	slab_be->fork_child();
 	pthread_mutex_init(&slab_mutex, NULL);
 	cpu_fork_child();
+	stats_fork_child();
 }

@@ -45,8 +45,9 @@ static inline bool kmem_cache_debug(const struct kmem_cache *s)
  * kmem_cache_flags - @flags plus what USLAB_SLAB_DEBUG gives the cache
  * @name (the kernel's kmem_cache_flags()): the block whose cache list
  * names it, else the block without a list.  'A' gives SLAB_FAILSLAB, 'O'
- * SLAB_DEBUG_ORDER_OFF.  The back ends call it in their create; find_mergeable
- * too, so that a cache slab_debug will debug is never merged.
+ * SLAB_DEBUG_ORDER_OFF.  slab_common applies it to every cache it creates
+ * (boot and kmalloc caches too) and before it looks for a cache to merge
+ * with, so that a cache slab_debug will debug is never merged.
  */
 slab_flags_t kmem_cache_flags(slab_flags_t flags, const char *name) __hidden;
 /* Read USLAB_SLAB_DEBUG (options time); a bad string is refused whole. */

@@ -33,8 +33,9 @@
  *    allocates nothing (a static buffer, flushed with write()), keeps
  *    errno, answers one request at a time, and only requests sent by a
  *    process of its own user or root.  pthread_mutex_trylock and unlock
- *    are not on POSIX's async-signal-safe list; glibc's are a compare-
- *    and-swap and, with no waiter possible (we only try), no futex call.
+ *    are not on POSIX's async-signal-safe list; glibc's trylock is a
+ *    compare-and-swap, and its unlock at most a futex wake for a thread
+ *    that queued meanwhile: a system call, safe in a handler.
  */
 #define _GNU_SOURCE
 #include "stats.h"
@@ -233,7 +234,7 @@ static void emit_cache(struct sout *o, struct kmem_cache *s)
 	struct slab_cache_info info;
 	unsigned long counts[SLAB_STAT_MAX];
 	bool busy = slab_be->get_info(s, &info) != 0;
-	bool first = true;
+	bool first = true, counters_busy;
 
 	out_str(o, "{\"name\":");
 	out_jstr(o, s->name);
@@ -261,8 +262,9 @@ static void emit_cache(struct sout *o, struct kmem_cache *s)
 		out_str(o, "\"");
 		first = false;
 	}
-	out_str(o, "],\"counters\":{");
-	if (slab_stats_enabled && stats_read_try(s, counts)) {
+	counters_busy = slab_stats_enabled && !stats_read_try(s, counts);
+	out_printf(o, "],\"counters_busy\":%s,\"counters\":{", counters_busy ? "true" : "false");
+	if (slab_stats_enabled && !counters_busy) {
 		for (unsigned int i = 0; i < slab_be->nr_stats; i++)
 			out_printf(o, "%s\"%s\":%lu", i ? "," : "", slab_be->stat_names[i], counts[i]);
 	}
@@ -408,9 +410,9 @@ static void stats_signal(int sig, siginfo_t *si, void *uc)
 		goto out;
 	o.fd = os_stats_reply_open(si->si_pid);
 	if (o.fd >= 0) {
-		stats_nonblock = true;
+		stats_nonblock_begin();
 		emit_document(&o);
-		stats_nonblock = false;
+		stats_nonblock_end();
 		out_flush(&o);
 		ok = !o.failed;
 		os_stats_reply_close(o.fd, si->si_pid, ok);
@@ -418,6 +420,17 @@ static void stats_signal(int sig, siginfo_t *si, void *uc)
 	__atomic_store_n(&stats_busy, 0, __ATOMIC_RELEASE);
 out:
 	errno = saved_errno;
+}
+
+/*
+ * A fork while another thread was answering a viewer: that thread is
+ * not in the child, so nobody would clear the flag and the child would
+ * never answer again.
+ */
+void stats_fork_child(void)
+{
+	stats_busy = 0;
+	stats_nonblock_end();
 }
 
 /* ------------------------------------------------------------ start */

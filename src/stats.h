@@ -84,5 +84,7 @@ void stats_fold_area(char *area) __hidden;
 void stats_init(void) __hidden;
 /* Once the allocator is up: the exit report and the viewers' signal handler. */
 void stats_init_late(void) __hidden;
+/* In a forked child (slab_common's fork handler). */
+void stats_fork_child(void) __hidden;
 
 #endif /* USLAB_STATS_H */

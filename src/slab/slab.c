@@ -432,12 +432,15 @@ static inline unsigned int *orig_size_word(const struct kmem_cache *s, const voi
 }
 
 /*
- * debug_set_track - record who allocates or frees @objp: set_track()
- * starts the trace at the allocator's caller.
+ * debug_set_track - record who allocates or frees @objp, from @t, which
+ * the caller took with set_track() before it took the node's list_lock:
+ * taking a call trace may take the dynamic loader's locks, and a
+ * dlopen() holding them may be allocating from this very cache.
  */
-static void debug_set_track(struct kmem_cache *s, void *objp, enum track_item which)
+static void debug_set_track(struct kmem_cache *s, void *objp, enum track_item which,
+			    const struct track *t)
 {
-	set_track(get_track(s, objp, which));
+	*get_track(s, objp, which) = *t;
 }
 
 static void print_tracking(struct kmem_cache *s, const void *objp)
@@ -646,7 +649,22 @@ static void slab_pad_check(struct kmem_cache *s, struct slab_slab *slab)
 		pad_check_range(s, slab, tail, (size_t)(end - tail));
 }
 
-/* trace - slab_debug T: every allocation and free of the cache, with a call trace. */
+/*
+ * trace - slab_debug T: every allocation and free of the cache.  The line
+ * and the object are printed here, under the node's list_lock; the call
+ * trace after it is dropped (trace_stack()), for the reason
+ * debug_set_track() gives.
+ */
+static __thread bool trace_stack_due __attribute__((tls_model("initial-exec")));
+
+static void trace_stack(void)
+{
+	if (unlikely(trace_stack_due)) {
+		trace_stack_due = false;
+		dump_stack();
+	}
+}
+
 static void trace(struct kmem_cache *s, struct slab_slab *slab, void *objp, bool alloc)
 {
 	void *next = NULL;
@@ -659,7 +677,7 @@ static void trace(struct kmem_cache *s, struct slab_slab *slab, void *objp, bool
 		slab->active, next);
 	if (!alloc)
 		print_section("Object ", objp, min_t(unsigned int, s->object_size, PAGE_SIZE));
-	dump_stack();
+	trace_stack_due = true;
 }
 
 /* A new slab of a P cache: poisoned whole, before its objects are set up. */
@@ -712,7 +730,8 @@ static void isolate_slab(struct kmem_cache *s, struct slab_slab *slab, unsigned 
  * were: then, as the kernel's SLUB, the whole slab is isolated and the
  * caller looks again.
  */
-static void *debug_alloc_obj(struct kmem_cache *s, struct slab_slab *slab)
+static void *debug_alloc_obj(struct kmem_cache *s, struct slab_slab *slab,
+			     const struct track *track)
 {
 	unsigned char *objp = index_to_obj(s, slab, get_free_obj(slab, slab->active));
 
@@ -726,7 +745,7 @@ static void *debug_alloc_obj(struct kmem_cache *s, struct slab_slab *slab)
 		goto bad;
 	debug_set_active(s, objp);
 	if (s->flags & SLAB_STORE_USER)
-		debug_set_track(s, objp, TRACK_ALLOC);
+		debug_set_track(s, objp, TRACK_ALLOC, track);
 	trace(s, slab, objp, true);
 	return objp;
 
@@ -1567,17 +1586,20 @@ static void *sl_debug_alloc(struct kmem_cache *s, gfp_t gfp, int node)
 	int nodeid = node == NUMA_NO_NODE ? numa_node_id() : node;
 	struct slab_node *n = get_node(s, nodeid);
 	struct slab_slab *slab;
+	struct track track;
 	void *objp;
 
 	if (!sl_direct)
 		reap_tick();
+	if (s->flags & SLAB_STORE_USER)
+		set_track(&track);
 	do {
 		spin_lock(&n->list_lock);
 		slab = get_first_slab(n);
 		if (slab) {
 			unsigned int before = slab->active;
 
-			objp = debug_alloc_obj(s, slab);
+			objp = debug_alloc_obj(s, slab, &track);
 			n->free_objects -= slab->active - before;
 			fixup_slab_list(s, n, slab);
 			sl_stat_set_high(s);
@@ -1587,9 +1609,10 @@ static void *sl_debug_alloc(struct kmem_cache *s, gfp_t gfp, int node)
 			slab = cache_grow_begin(s, gfp, nodeid);
 			if (!slab)
 				return slab_out_of_memory(s, gfp, node);
-			objp = debug_alloc_obj(s, slab);
+			objp = debug_alloc_obj(s, slab, &track);
 			cache_grow_end(s, slab);
 		}
+		trace_stack();
 	} while (!objp);
 	stat(s, SL_STAT_NODE_ALLOCS);
 	if (unlikely(gfp & __GFP_ZERO))
@@ -1724,9 +1747,12 @@ static void sl_debug_free(struct kmem_cache *s, void *x, struct slab_slab *slab)
 {
 	struct slab_node *n = get_node(s, sl_slab_nid(slab));
 	struct list_head list;
+	struct track track;
 	bool freed = false;
 
 	INIT_LIST_HEAD(&list);
+	if (s->flags & SLAB_STORE_USER)
+		set_track(&track);
 	spin_lock(&n->list_lock);
 	if (!check_live_object(s, slab, x)) {
 		/* reported: not an object, or already free */
@@ -1736,13 +1762,14 @@ static void sl_debug_free(struct kmem_cache *s, void *x, struct slab_slab *slab)
 	} else if (!(s->flags & SLAB_CONSISTENCY_CHECKS) ||
 		   check_object(s, slab, x, SLUB_RED_ACTIVE)) {
 		if (s->flags & SLAB_STORE_USER)
-			debug_set_track(s, x, TRACK_FREE);
+			debug_set_track(s, x, TRACK_FREE, &track);
 		trace(s, slab, x, false);
 		init_object(s, x, SLUB_RED_INACTIVE);
 		put_obj_locked(s, n, slab, x, &list);
 		freed = true;
 	}
 	spin_unlock(&n->list_lock);
+	trace_stack();
 	if (!freed)
 		sl_fix(s, "Object at %p not freed", x);
 	slabs_destroy(s, &list);

@@ -884,7 +884,6 @@ static void *slab_alloc_debug_object(struct kmem_cache *s, gfp_t gfp, int node,
 		*slabp = allocate_slab(s, gfp, node);
 		if (unlikely(!*slabp))
 			return slab_out_of_memory(s, gfp, node);
-		stat(s, ALLOC_SLAB);
 		object = alloc_single_from_new_slab(s, *slabp);
 		if (object)
 			return object;

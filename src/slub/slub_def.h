@@ -273,8 +273,7 @@ bool alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *objec
  */
 bool free_debug_processing(struct kmem_cache *s, struct slab *slab, void *object,
 			   const struct track *t) __hidden;
-/* Record who is calling into the library now, for a track (U). */
-/* Store @t as @object's alloc track. */
+/* Store @t (taken with set_track() outside list_lock) as @object's alloc track. */
 void set_alloc_track(struct kmem_cache *s, void *object, const struct track *t) __hidden;
 /* slab_debug T: "TRACE <cache> alloc|free <object> inuse=<n> fp=<fp>", and the stack. */
 void trace(struct kmem_cache *s, void *object, bool alloc, unsigned int inuse, void *fp) __hidden;
