@@ -15,8 +15,10 @@
  *                         (slab_state DOWN -> ... -> UP)
  *      call traces        the first backtrace(), which allocates
  *      thread exit        the pthread key whose destructor flushes a thread
- *    then slab_state FULL, and the stats signal handler (stats.c).  No layer starts a layer above it: the page
- *    allocator never calls in here.
+ *    then slab_state FULL, the hooks in front of the fast paths
+ *    (sanitize.c, failslab.c) and the stats signal handler (stats.c).  No
+ *    layer starts a layer above it: the page allocator never calls in
+ *    here.
  *
  * 2. Re-entry.  Creating the pthread key and priming backtrace() may
  *    allocate, and uslab may be the process's malloc: a call from the
