@@ -13,10 +13,11 @@
  *      cpu layer          the thread-exit flush callback (cpu.c)
  *      slab layer         back-end bootstrap, kmalloc caches, late init
  *                         (slab_state DOWN -> ... -> UP)
+ *      fast-path hooks    valgrind / ASan (sanitize.c), failslab (failslab.c):
+ *                         after the bootstrap, which they never see
  *      call traces        the first backtrace(), which allocates
  *      thread exit        the pthread key whose destructor flushes a thread
- *    then slab_state FULL, the hooks in front of the fast paths
- *    (sanitize.c, failslab.c) and the stats signal handler (stats.c).  No
+ *    then slab_state FULL, and the stats signal handler (stats.c).  No
  *    layer starts a layer above it: the page allocator never calls in
  *    here.
  *
