@@ -17,9 +17,12 @@
  * 1, 2, ... the n-th allocation fails, until a round where the n-th never
  * came: then every allocation of the scenario has been failed once.
  */
+#define _GNU_SOURCE
 #include <uslab/slab.h>
 #include <uslab/uslab.h>
 #include "../test.h"
+
+#include <sched.h>
 
 #define BULK 64
 #define MAX_ROUNDS 20000
@@ -175,7 +178,9 @@ static unsigned long active_of(const struct snapshot *sn, const char *name)
 
 /*
  * Nothing the scenario made may be left: not a cache, not an object, not
- * a page.  Findings go to stdout: stderr is being captured.
+ * a page.  Fewer than before is no leak: SLAB's reaper and array drains
+ * may give back, between two snapshots, what the warm-up left cached.
+ * Findings go to stdout: stderr is being captured.
  */
 static int compare(const struct snapshot *base, const struct snapshot *now, unsigned int n)
 {
@@ -189,13 +194,13 @@ static int compare(const struct snapshot *base, const struct snapshot *now, unsi
 			printf("fail-nth %u: cache %s left behind (%lu objects)\n",
 				n, c->name, c->active);
 			bad = 1;
-		} else if (c->active != was) {
+		} else if (c->active > was) {
 			printf("fail-nth %u: %s has %lu objects in use, %lu before\n",
 				n, c->name, c->active, was);
 			bad = 1;
 		}
 	}
-	if (now->pages != base->pages) {
+	if (now->pages > base->pages) {
 		printf("fail-nth %u: %zu pages allocated after a trim, %zu before\n",
 			n, now->pages, base->pages);
 		bad = 1;
@@ -259,6 +264,19 @@ int main(void)
 
 	/* one notice per injected failure, to count; no call traces */
 	setenv("USLAB_FAILSLAB_VERBOSE", "1", 1);
+	/*
+	 * One CPU, so one node: with fake NUMA a thread that moves between
+	 * CPUs draws on another node's slabs and structures, and the page
+	 * count would follow the scheduler rather than the scenario.
+	 */
+	{
+		cpu_set_t one;
+		int cpu = sched_getcpu();
+
+		CPU_ZERO(&one);
+		CPU_SET(cpu < 0 ? 0 : cpu, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+	}
 	printf("fail_nth_sweep: back end %s\n", uslab_allocator());
 
 	for (unsigned int r = 0; r < WARM_ROUNDS; r++)
