@@ -40,5 +40,6 @@ void vm_bug(const char *cond, const char *file, int line)
 	pr_err("kernel BUG at %s:%d!\n", file, line);
 	pr_err("VM_BUG_ON(%s)\n", cond);
 	dump_stack();
-	uslab_panic("VM_BUG_ON failed\n");
+	/* the panic line is written even when a test has silenced reports */
+	uslab_panic("VM_BUG_ON(%s) failed at %s:%d\n", cond, file, line);
 }

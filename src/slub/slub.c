@@ -1145,15 +1145,21 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
 			n = NULL;
 		}
 		slab_snapshot(slab, &prior, &old);
-		if (unlikely(prior == head)) {
+		/*
+		 * The object is the freelist's head, or the slab has fewer
+		 * objects in use than are being freed: a double free (two
+		 * frees of one object that raced past the free-time check,
+		 * from its owner and from another thread).  Leave the object
+		 * alone: writing its free pointer would cut the list it is on.
+		 */
+		new.counters = old.counters;
+		if (unlikely(prior == head || new.inuse < cnt)) {
 			object_bug(s, slab, head, "Object already free");
 			return;
 		}
 		set_freepointer(s, tail, prior);
-		new.counters = old.counters;
 		was_frozen = new.frozen;
 		freeze = false;
-		VM_BUG_ON(new.inuse < cnt);
 		new.inuse -= cnt;
 		if ((!new.inuse || !prior) && !was_frozen) {
 			if (slub_cache(s)->cpu_partial && !prior && cpu_attached()) {

@@ -67,6 +67,25 @@ static void check_distinct(void **v, int n, size_t size, size_t align)
 }
 
 /*
+ * strcpy(@p, @s), the bug under test, except where the NUL would cross
+ * into the next page: the object is then the last of its slab, and the
+ * page after it may be the end of the memory the allocator has mapped (a
+ * write there faults, which is a fine way for such a program to end, but
+ * not what this test checks).  The string is cut one byte short there.
+ */
+static void put(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	if ((((uintptr_t)p + n) & 4095) == 0) {
+		memcpy(p, s, n - 1);
+		p[n - 1] = '\0';
+		return;
+	}
+	strcpy(p, s);
+}
+
+/*
  * The off-by-one string table on the smallest kmalloc class (kmalloc-8 on
  * SLUB, kmalloc-32 on SLAB): every string is as long as the class.
  */
@@ -90,7 +109,7 @@ static void off_by_one(void)
 			/* free every other entry first, so neighbours are free */
 			if (i % 2 == 0)
 				continue;
-			strcpy(tab[i], s);
+			put(tab[i], s);
 		}
 		for (int i = 0; i < N; i += 2)
 			kfree(tab[i]);
@@ -98,7 +117,7 @@ static void off_by_one(void)
 			char s[40];
 
 			snprintf(s, sizeof(s), "k%0*d", len - 1, i + round);
-			strcpy(tab[i], s);		/* the NUL lands in the free neighbour */
+			put(tab[i], s);		/* the NUL lands in the free neighbour */
 		}
 		for (int i = 0; i < N; i++)
 			v[i] = kmalloc((size_t)len, GFP_KERNEL);
