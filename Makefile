@@ -10,7 +10,8 @@
 #   make test-clang           the suite built with clang and -Werror in
 #                             build-clang/ (shim.real_programs left to make test)
 #   make deps                 install the Debian packages shim.real_programs
-#                             runs (apt-get, as root); the tests never install
+#                             runs, and valgrind (apt-get, as root); the tests
+#                             never install
 #   make demo                 build, then run build/demo/uslab-demo (it also
 #                             writes build/demo/uslab-demo-memory.png)
 #   make install [PREFIX=/usr/local]

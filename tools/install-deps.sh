@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# install-deps.sh - the Debian packages that real_programs.sh runs:
+# install-deps.sh - the Debian packages the tests run when they are there:
 # python3 and its regression tests, sqlite3, perl, git, gcc, coreutils,
-# binutils (objdump).
+# binutils (objdump) for real_programs.sh; valgrind (its memcheck.h too)
+# for sanitize.valgrind and bench/entry_counts.sh.
 #
 #   install-deps.sh           install what is missing, with apt-get's own
 #                             output (root; `make deps` runs this)
@@ -25,7 +26,7 @@ case "${1:-}" in
 esac
 
 py_ver=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
-want=(coreutils sqlite3 perl git gcc libc6-dev binutils python3)
+want=(coreutils sqlite3 perl git gcc libc6-dev binutils python3 valgrind)
 [ -n "$py_ver" ] && want+=("libpython${py_ver}-testsuite")
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

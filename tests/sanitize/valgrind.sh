@@ -23,11 +23,11 @@ set -u
 have=$1 api=$2 shim_prog=$3 shim_lib=${4:-}
 
 if [ "$have" != 1 ]; then
-	echo "SKIPPED: uslab was built without valgrind/memcheck.h (apt-get install valgrind, then reconfigure)"
+	echo "SKIPPED: uslab was built without valgrind/memcheck.h (make deps installs valgrind; then reconfigure)"
 	exit 77
 fi
 if ! command -v valgrind >/dev/null 2>&1; then
-	echo "SKIPPED: valgrind is not installed (apt-get install valgrind)"
+	echo "SKIPPED: valgrind is not installed (make deps installs it)"
 	exit 77
 fi
 
