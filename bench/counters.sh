@@ -15,8 +15,8 @@
 # the library print one JSON document per process to stderr at exit.  The
 # workloads are run one per process so that each has its own counts:
 # slab_test per object size (its alloc, free and pair loops together),
-# threads per test and thread count, mix per working set, memory, and
-# fastpath per mode.  Counts do not depend on timing, so one short run is
+# threads per test and thread count, mix per working set, memory,
+# memory_threads, and fastpath per mode.  Counts do not depend on timing, so one short run is
 # enough; the threaded ones vary a little with scheduling.
 # BENCH_KEEP_CACHES=1 keeps the kmem_cache programs from destroying their
 # caches, so that a cache that did not merge into a kmalloc cache still has
@@ -88,23 +88,25 @@ mkdir -p "$RAWDIR" || die "cannot create $RAWDIR"
 #
 # The same parameters as run.sh's modes (keep them in step), and the same
 # lists the programs use by default: slab_test's sizes, threads' thread
-# counts (1, 2, 4, ... up to 2 x CPUs; remote only for even counts), mix's
-# working sets.
+# counts (1, 2, 4, ... up to 2 x CPUs; remote only for even counts, pass
+# from 2), mix's working sets.
 declare -A ARGS
 case "$MODE" in
 full)
-	ARGS=([slab_test]="" [threads]="" [mix]="" [memory]="")
+	ARGS=([slab_test]="" [threads]="" [mix]="" [memory]="" [memory_threads]="")
 	FP_PAIRS=200000
 	;;
 quick)
 	ARGS=([slab_test]="--reps 5"
-	      [threads]="--ops 500000 --remote-ops 200000 --larson-rounds 4 --larson-ops 100000"
+	      [threads]="--ops 500000 --remote-ops 200000 --larson-rounds 4 --larson-ops 100000 --pass-rounds 500"
 	      [mix]="--ops 1000000"
-	      [memory]="")
+	      [memory]=""
+	      [memory_threads]="")
 	FP_PAIRS=100000
 	;;
 smoke)
-	ARGS=([slab_test]="--smoke" [threads]="--smoke" [mix]="--smoke" [memory]="--smoke")
+	ARGS=([slab_test]="--smoke" [threads]="--smoke" [mix]="--smoke" [memory]="--smoke"
+	      [memory_threads]="--smoke")
 	FP_PAIRS=2000
 	;;
 esac
@@ -123,9 +125,10 @@ WORKLOADS=()
 for s in $SIZES; do
 	WORKLOADS+=("slab/$s|slab_test|${ARGS[slab_test]} --min-size $s --max-size $s")
 done
-for t in local remote larson; do
+for t in local remote larson pass; do
 	for n in $THREADS; do
 		[ "$t" = remote ] && [ $((n % 2)) -ne 0 ] && continue
+		[ "$t" = pass ] && [ "$n" -lt 2 ] && continue
 		WORKLOADS+=("threads/$t/${n}t|threads|${ARGS[threads]} --tests $t --threads $n")
 	done
 done
@@ -133,6 +136,7 @@ for w in $WS; do
 	WORKLOADS+=("mix/ws$w|mix|${ARGS[mix]} --ws $w")
 done
 WORKLOADS+=("memory|memory|${ARGS[memory]}")
+WORKLOADS+=("memory_threads|memory_threads|${ARGS[memory_threads]}")
 for m in pair batch; do
 	WORKLOADS+=("fastpath/$m|fastpath|--mode $m --pairs $FP_PAIRS")
 done

@@ -95,10 +95,20 @@ WORKLOAD_NOTES = [
      "random 8..1000-byte blocks inherited from the thread before"),
     ("threads/larson_left/Nt", "RSS left after that Larson run, every block freed and every "
      "thread gone: what thread churn strands (per-thread caches, partial slabs, arenas)"),
+    ("threads/pass/Nt", "Larson's arrays passed between live threads: N threads in a ring "
+     "share 2N arrays; each replaces 1000 random 8..1000-byte blocks of the array it holds, "
+     "then queues it for the next thread; most frees are of blocks another running thread "
+     "allocated"),
     ("mix/wsN", "random sizes 8..4096 (weighted to small) over a working set of N live objects"),
     ("memory/live", "RSS per live object, 1M objects of 64 bytes"),
     ("memory/free90", "RSS after freeing 90% of them at random (fragmentation)"),
     ("memory/free_all, memory/trim", "RSS after freeing all, and after the allocator's trim call"),
+    ("memory/threads_live/Nt", "RSS while N threads are alive, each having allocated 16 and "
+     "kept 4 objects of each of 50 sizes (16, 32, .. 800 bytes: 50 kmem_caches for "
+     "kmem_cache, 50 sizes for malloc, kmalloc's classes for kmalloc); 5.0 MiB of it is the "
+     "objects at 64 threads"),
+    ("memory/threads_exit/Nt", "RSS after those threads freed everything and exited (uslab "
+     "keeps up to USLAB_PAGE_RETAIN_MB, 32 MiB by default, of free pages backed)"),
     ("fastpath/pair, fastpath/batch", "callgrind instructions per 64-byte alloc+free pair, "
      "alone or in batches of 100 (the allocator's instructions only)"),
 ]

@@ -111,25 +111,27 @@ declare -A ARGS
 case "$MODE" in
 full)
 	: "${RUNS:=5}"
-	ARGS=([slab_test]="" [threads]="" [mix]="" [memory]="")
+	ARGS=([slab_test]="" [threads]="" [mix]="" [memory]="" [memory_threads]="")
 	CG_PAIRS=200000
 	;;
 quick)
 	: "${RUNS:=3}"
 	ARGS=([slab_test]="--reps 5"
-	      [threads]="--ops 500000 --remote-ops 200000 --larson-rounds 4 --larson-ops 100000"
+	      [threads]="--ops 500000 --remote-ops 200000 --larson-rounds 4 --larson-ops 100000 --pass-rounds 500"
 	      [mix]="--ops 1000000"
-	      [memory]="")
+	      [memory]=""
+	      [memory_threads]="")
 	CG_PAIRS=100000
 	;;
 smoke)
 	: "${RUNS:=1}"
-	ARGS=([slab_test]="--smoke" [threads]="--smoke" [mix]="--smoke" [memory]="--smoke")
+	ARGS=([slab_test]="--smoke" [threads]="--smoke" [mix]="--smoke" [memory]="--smoke"
+	      [memory_threads]="--smoke")
 	CG_PAIRS=2000
 	;;
 esac
 case "$RUNS" in ''|*[!0-9]*|0) die "--runs wants a positive number" ;; esac
-PROGRAMS="slab_test threads mix memory"
+PROGRAMS="slab_test threads mix memory memory_threads"
 
 # ----------------------------------------------------------------- build
 

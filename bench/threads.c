@@ -19,6 +19,14 @@
  *                      before, and replace random blocks --larson-ops
  *                      times.  Blocks allocated by a thread that has exited
  *                      are freed by its successor.
+ *   threads/pass/Nt    Larson's arrays, passed between live threads (N >=
+ *                      2): N threads in a ring and 2N arrays of
+ *                      --larson-slots blocks (8..1000 bytes).  A thread
+ *                      replaces --pass-ops random blocks of the array it
+ *                      holds, queues the array for the next thread and
+ *                      takes the oldest one queued for it, --pass-rounds
+ *                      times.  Most blocks a thread frees were allocated by
+ *                      another thread that is still running.
  *
  * Each reports million alloc+free pairs per second over all threads, from
  * the first thread's start to the last one's end.  Fixed-size objects come
@@ -38,6 +46,7 @@
 
 static long opt_ops, opt_batch, opt_size, opt_remote_ops;
 static long opt_larson_rounds, opt_larson_ops, opt_larson_slots;
+static long opt_pass_rounds, opt_pass_ops;
 static bool opt_check;
 static b_cache_t cache;
 
@@ -290,6 +299,7 @@ struct lineage {
 	uint64_t rng;
 	uint64_t next_tag;
 	struct span span;
+	struct lineage *queued;	/* pass: the next array in a mailbox */
 };
 
 static size_t larson_size(uint64_t *rng)
@@ -380,21 +390,155 @@ static void run_larson(long nthreads)
 	b_result(name, "rss_mib", (double)(rss_after - rss_before) / (1024.0 * 1024.0), false);
 }
 
+/* ----------------------------------------------------------------- pass */
+
+/*
+ * Each thread's mailbox is a FIFO of arrays.  A thread puts the array it
+ * worked on into its successor's mailbox, then takes the oldest from its
+ * own, sleeping on a condition variable while that is empty.  There are
+ * PASS_DEPTH arrays per thread, one held and the rest queued at the start,
+ * so a thread can run a round ahead of its predecessor instead of stepping
+ * in lock with it; and since a waiting thread holds no array, not every
+ * thread can wait at once.  A hand-off comes every --pass-ops
+ * replacements, so the mutex costs little.
+ */
+#define PASS_DEPTH 2
+
+struct mailbox {
+	_Alignas(64) pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct lineage *first, *last;
+};
+
+struct pass_arg {
+	struct mailbox *own, *next;
+	struct span span;
+	uint64_t rng;		/* which blocks to replace */
+};
+
+static void mailbox_put(struct mailbox *m, struct lineage *l)
+{
+	l->queued = NULL;
+	pthread_mutex_lock(&m->lock);
+	if (m->last)
+		m->last->queued = l;
+	else
+		m->first = l;
+	m->last = l;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static struct lineage *mailbox_take(struct mailbox *m)
+{
+	struct lineage *l;
+
+	pthread_mutex_lock(&m->lock);
+	while (!m->first)
+		pthread_cond_wait(&m->cond, &m->lock);
+	l = m->first;
+	m->first = l->queued;
+	if (!m->first)
+		m->last = NULL;
+	pthread_mutex_unlock(&m->lock);
+	return l;
+}
+
+static void *pass_thread(void *argp)
+{
+	struct pass_arg *a = argp;
+	struct lineage *l = mailbox_take(a->own);	/* run_pass queued PASS_DEPTH */
+
+	pthread_barrier_wait(&start_barrier);
+	a->span.start = b_now_ns();
+	for (long r = 0; r < opt_pass_rounds; r++) {
+		for (long i = 0; i < opt_pass_ops; i++) {
+			struct block *b = &l->blocks[b_rand_below(&a->rng,
+								  (uint64_t)opt_larson_slots)];
+
+			/* sizes and tags come from the array's own state */
+			larson_drop(b);
+			larson_put(l, b);
+		}
+		mailbox_put(a->next, l);
+		l = mailbox_take(a->own);
+	}
+	a->span.end = b_now_ns();
+	return NULL;
+}
+
+static void run_pass(long nthreads)
+{
+	long narrays = nthreads * PASS_DEPTH;
+	pthread_t t[nthreads];
+	struct pass_arg a[nthreads];
+	struct lineage *l = b_map((size_t)narrays * sizeof(*l));
+	struct mailbox *box = b_map((size_t)nthreads * sizeof(*box));
+	struct span all = { 0, 0 };
+	char name[64];
+	size_t bytes = (size_t)opt_larson_slots * sizeof(struct block);
+	double ops = (double)nthreads * opt_pass_rounds * opt_pass_ops;
+
+	for (long i = 0; i < nthreads; i++) {
+		pthread_mutex_init(&box[i].lock, NULL);
+		pthread_cond_init(&box[i].cond, NULL);
+		box[i].first = box[i].last = NULL;
+	}
+	/* Filled here, by the main thread, so the first frees are remote too. */
+	for (long k = 0; k < narrays; k++) {
+		l[k].blocks = b_map(bytes);
+		l[k].rng = 0x89abcdefull + (uint64_t)k * 7919;
+		l[k].next_tag = 0;
+		for (long j = 0; j < opt_larson_slots; j++)
+			larson_put(&l[k], &l[k].blocks[j]);
+		mailbox_put(&box[k % nthreads], &l[k]);
+	}
+	pthread_barrier_init(&start_barrier, NULL, (unsigned)nthreads);
+	for (long i = 0; i < nthreads; i++) {
+		a[i].own = &box[i];
+		a[i].next = &box[(i + 1) % nthreads];
+		a[i].rng = 0x2545f491ull + (uint64_t)i * 104729;
+		xcreate(&t[i], pass_thread, &a[i]);
+	}
+	for (long i = 0; i < nthreads; i++) {
+		pthread_join(t[i], NULL);
+		span_merge(&all, &a[i].span);
+	}
+	pthread_barrier_destroy(&start_barrier);
+	/* The threads are gone; their blocks are freed here, untimed. */
+	for (long k = 0; k < narrays; k++) {
+		for (long j = 0; j < opt_larson_slots; j++)
+			larson_drop(&l[k].blocks[j]);
+		b_unmap(l[k].blocks, bytes);
+	}
+	for (long i = 0; i < nthreads; i++) {
+		pthread_mutex_destroy(&box[i].lock);
+		pthread_cond_destroy(&box[i].cond);
+	}
+	b_unmap(box, (size_t)nthreads * sizeof(*box));
+	b_unmap(l, (size_t)narrays * sizeof(*l));
+	snprintf(name, sizeof(name), "threads/pass/%ldt", nthreads);
+	b_result(name, "mops", ops / ((double)(all.end - all.start) / 1e9) / 1e6, true);
+}
+
 int main(int argc, char **argv)
 {
 	bool smoke = b_smoke_requested(argc, argv);
 	struct b_list threads = { .n = 0 };
-	const char *tests = "local,remote,larson";
+	const char *tests = "local,remote,larson,pass";
 	const struct b_opt opts[] = {
 		{ "threads", B_OPT_LIST, &threads, "thread counts (1,2,4,.. up to 2 x CPUs)" },
-		{ "tests", B_OPT_STR, &tests, "which of local,remote,larson to run (all)" },
+		{ "tests", B_OPT_STR, &tests, "which of local,remote,larson,pass to run (all)" },
 		{ "ops", B_OPT_LONG, &opt_ops, "local: alloc+free pairs per thread" },
 		{ "batch", B_OPT_LONG, &opt_batch, "local: objects allocated before freeing (100)" },
 		{ "size", B_OPT_LONG, &opt_size, "local, remote: object size (64)" },
 		{ "remote-ops", B_OPT_LONG, &opt_remote_ops, "remote: objects per producer" },
 		{ "larson-rounds", B_OPT_LONG, &opt_larson_rounds, "larson: threads per lineage" },
 		{ "larson-ops", B_OPT_LONG, &opt_larson_ops, "larson: replacements per thread" },
-		{ "larson-slots", B_OPT_LONG, &opt_larson_slots, "larson: live blocks per lineage (1000)" },
+		{ "larson-slots", B_OPT_LONG, &opt_larson_slots,
+		  "larson, pass: live blocks per lineage (array) (1000)" },
+		{ "pass-rounds", B_OPT_LONG, &opt_pass_rounds, "pass: hand-offs per thread" },
+		{ "pass-ops", B_OPT_LONG, &opt_pass_ops, "pass: replacements between hand-offs (1000)" },
 		{ "check", B_OPT_FLAG, &opt_check, "fill and verify every object (on with --smoke)" },
 	};
 
@@ -405,6 +549,8 @@ int main(int argc, char **argv)
 	opt_larson_rounds = smoke ? 2 : 8;
 	opt_larson_ops = smoke ? 1000 : 250000;
 	opt_larson_slots = smoke ? 100 : 1000;
+	opt_pass_rounds = smoke ? 10 : 2000;
+	opt_pass_ops = smoke ? 100 : 1000;
 	opt_check = smoke;
 	b_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
 	if (opt_remote_ops > INT32_MAX)
@@ -424,8 +570,9 @@ int main(int argc, char **argv)
 
 	b_print_backend();
 	printf("INFO threads cpus=%ld ops=%ld batch=%ld size=%ld remote_ops=%ld "
-	       "larson=%ldx%ldx%ld check=%d\n", b_ncpus(), opt_ops, opt_batch, opt_size,
-	       opt_remote_ops, opt_larson_rounds, opt_larson_ops, opt_larson_slots, opt_check);
+	       "larson=%ldx%ldx%ld pass=%ldx%ld check=%d\n", b_ncpus(), opt_ops, opt_batch,
+	       opt_size, opt_remote_ops, opt_larson_rounds, opt_larson_ops, opt_larson_slots,
+	       opt_pass_rounds, opt_pass_ops, opt_check);
 
 	cache = B_CACHE_CREATE((size_t)opt_size);
 	for (int i = 0; i < threads.n; i++)
@@ -437,6 +584,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < threads.n; i++)
 		if (strstr(tests, "larson"))
 			run_larson(threads.v[i]);
+	for (int i = 0; i < threads.n; i++)
+		if (strstr(tests, "pass") && threads.v[i] >= 2)
+			run_pass(threads.v[i]);
 	B_CACHE_DESTROY(cache);
 	return b_exit_status();
 }

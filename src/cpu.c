@@ -59,7 +59,7 @@ static void clear_slot_extra(char *area, void *arg)
 }
 
 /*
- * The slot's own 64 bytes are left clear by the back end's flush; its
+ * The slot's own bytes are left clear by the back end's flush; its
  * extra block (the counters) is cleared here, so the next cache to get
  * the slot starts from zero.  Under slab_mutex, as the allocation.
  */

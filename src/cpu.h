@@ -4,7 +4,7 @@
  *
  * The kernel gives each cache a per-CPU structure and reaches it with
  * this_cpu_ptr() while preemption is off.  uslab gives each *thread* a cpu
- * area: CPU_SLOTS_MAX slots of 64 bytes, one per live cache (slot 0 holds
+ * area: CPU_SLOTS_MAX slots of 128 bytes, one per live cache (slot 0 holds
  * the thread's own header), reserved with one mapping and backed only
  * where a cache is used.  Only the owning thread touches its area, so the
  * owner's fast paths run without atomics, exactly as the kernel's run with
@@ -30,7 +30,7 @@
 
 #include "internal.h"
 
-#define CPU_SLOT_SIZE	64
+#define CPU_SLOT_SIZE	128
 #define CPU_SLOTS_MAX	65536
 #define CPU_AREA_SIZE	((size_t)CPU_SLOTS_MAX * CPU_SLOT_SIZE)
 

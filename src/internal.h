@@ -255,6 +255,9 @@ enum uslab_opt {
 	OPT_SLAB_MAX_ORDER,	/* slab_max_order: SLAB's largest slab order */
 	OPT_SLAB_STATS,		/* SLUB_STATS / SLAB's STATS counters (stats.c) */
 	OPT_STATS_SIGNAL,	/* the signal the live viewers send (stats.c) */
+	OPT_SLUB_SHEAF_CAPACITY, /* objects per SLUB sheaf; 0: no sheaves (slub.c) */
+	OPT_PAGE_RETAIN_MAX_MB,	/* how far churn may raise page_retain_mb (page_alloc.c) */
+	OPT_PAGE_DECAY_MS,	/* how long retained extra memory lasts unused */
 	OPT__COUNT
 };
 

@@ -39,7 +39,14 @@
  *    the shim did not hand out, an interior pointer, or a repeated free is
  *    reported in the kernel's words and aborts (kfree's checks).
  *
- * 5. glibc's other names.  glibc exports its allocator a second time as
+ * 5. The fast path.  malloc() is an index, (size - 1) / 16, compared once
+ *    with class_limit (which also catches size 0, sizes above the classes
+ *    and a call before initialisation), one table load, and the back
+ *    end's inline allocation (slab_fast.h).  errno is written only by
+ *    shim_enomem(), out of line.  free() is kfree_inline() as it is: NULL
+ *    already misses its arena test.
+ *
+ * 6. glibc's other names.  glibc exports its allocator a second time as
  *    __libc_malloc, __libc_free, ... (as mimalloc's alloc-override.c
  *    does, the shim takes those too, so a program or library that calls
  *    them mixes freely with malloc/free), and answers mallinfo(),
@@ -62,11 +69,23 @@ static unsigned int class_size[64];
 static struct kmem_cache *class_cache[64];
 static unsigned int nr_classes;
 
-/* size -> class: (size + 15) / 16 up to 1024, (size + 127) / 128 above.
- * Index 0 (size 0) is never looked up: malloc(0) takes the slow path. */
-static struct kmem_cache *small_class[1024 / 16 + 1];
-static struct kmem_cache *large_class[SHIM_MAX_CLASS / 128 + 1];
-static int shim_ready;
+/*
+ * size -> class, for every size from 1 to SHIM_MAX_CLASS: size_class[(size
+ * - 1) / 16].  Every class is a multiple of 16, so a 16-byte step maps each
+ * size to its class exactly, and one table (8 KiB, of which the common
+ * sizes touch the first few lines) replaces a branch between a fine table
+ * for small sizes and a coarse one for large.
+ *
+ * class_limit is the number of entries that may be used: 0 until the table
+ * is filled, then ARRAY_SIZE(size_class).  So the one unsigned comparison
+ * of the index with it sends three cases to the slow path: size 0 (the
+ * index wraps to the top), sizes above SHIM_MAX_CLASS, and any call before
+ * the classes exist.  It is stored with release after the table and loaded
+ * with acquire (a plain load on x86).
+ */
+#define SHIM_CLASS_STEP 16
+static struct kmem_cache *size_class[SHIM_MAX_CLASS / SHIM_CLASS_STEP];
+static size_t class_limit;
 
 static void build_classes(void)
 {
@@ -87,7 +106,7 @@ static noinline void shim_init(void)
 
 	uslab_init();
 	pthread_mutex_lock(&lock);
-	if (__atomic_load_n(&shim_ready, __ATOMIC_ACQUIRE)) {
+	if (__atomic_load_n(&class_limit, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_unlock(&lock);
 		return;
 	}
@@ -106,65 +125,61 @@ static noinline void shim_init(void)
 						   is_power_of_2(size) ? size : 16,
 						   SLAB_PANIC, NULL);
 	}
-	for (unsigned int sz = 0, i = 0; sz <= 1024; sz += 16) {
-		while (class_size[i] < (sz ? sz : 1))
+	for (unsigned int k = 0, i = 0; k < ARRAY_SIZE(size_class); k++) {
+		/* the largest size of entry k is (k + 1) * SHIM_CLASS_STEP */
+		while (class_size[i] < (k + 1) * SHIM_CLASS_STEP)
 			i++;
-		small_class[sz / 16] = class_cache[i];
+		size_class[k] = class_cache[i];
 	}
-	for (unsigned int sz = 0, i = 0; sz <= SHIM_MAX_CLASS; sz += 128) {
-		while (class_size[i] < (sz ? sz : 1))
-			i++;
-		large_class[sz / 128] = class_cache[i];
-	}
-	__atomic_store_n(&shim_ready, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&class_limit, ARRAY_SIZE(size_class), __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&lock);
 }
 
-/* The class of @size (1..SHIM_MAX_CLASS); sizes 1..16 are index 1. */
-static __always_inline struct kmem_cache *size_class(size_t size)
+/* The one place a failed allocation sets errno: never on the fast path. */
+static noinline __cold void *shim_enomem(void)
 {
-	if (size <= 1024)
-		return small_class[(size + 15) >> 4];
-	return large_class[(size + 127) >> 7];
+	errno = ENOMEM;
+	return NULL;
 }
 
 static noinline void *shim_alloc_slow(size_t size, gfp_t gfp)
 {
 	void *p;
 
-	if (!__atomic_load_n(&shim_ready, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_load_n(&class_limit, __ATOMIC_ACQUIRE)) {
 		shim_init();
-		if (!__atomic_load_n(&shim_ready, __ATOMIC_ACQUIRE)) {
+		if (!__atomic_load_n(&class_limit, __ATOMIC_ACQUIRE)) {
 			/* re-entered from initialisation: kmalloc is up */
 			p = kmalloc(size < SHIM_MIN_CLASS ? SHIM_MIN_CLASS : size,
 				    gfp | __GFP_NOWARN);
-			goto out;
+			return p ? p : shim_enomem();
 		}
 	}
 	if (size == 0)
 		size = 1;
 	if (size <= SHIM_MAX_CLASS)
-		p = slab_alloc(size_class(size), gfp, NUMA_NO_NODE);
+		p = slab_alloc(size_class[(size - 1) / SHIM_CLASS_STEP], gfp, NUMA_NO_NODE);
 	else
 		p = kvmalloc_node(size, gfp | __GFP_NOWARN, NUMA_NO_NODE);
-out:
-	if (unlikely(!p))
-		errno = ENOMEM;
-	return p;
+	return p ? p : shim_enomem();
 }
 
+/*
+ * shim_alloc - the fast path: one comparison, one table load, then the
+ * back end's own fast path.  slab_alloc() returns NULL only from its slow
+ * path, so the NULL test and errno stay off SLUB's inline fast path (whose
+ * object the compiler knows is not NULL).
+ */
 static __always_inline void *shim_alloc(size_t size, gfp_t gfp)
 {
+	size_t i = (size - 1) / SHIM_CLASS_STEP;
 	void *p;
 
-	if (unlikely(size - 1 >= SHIM_MAX_CLASS))
+	if (unlikely(i >= __atomic_load_n(&class_limit, __ATOMIC_ACQUIRE)))
 		return shim_alloc_slow(size, gfp);
-	struct kmem_cache *s = size_class(size);
-	if (unlikely(!s))
-		return shim_alloc_slow(size, gfp);
-	p = slab_alloc(s, gfp, NUMA_NO_NODE);
+	p = slab_alloc(size_class[i], gfp, NUMA_NO_NODE);
 	if (unlikely(!p))
-		errno = ENOMEM;
+		return shim_enomem();
 	return p;
 }
 
@@ -173,10 +188,11 @@ SHIM_EXPORT void *malloc(size_t size)
 	return shim_alloc(size, GFP_KERNEL | __GFP_NOWARN);
 }
 
+/* No NULL test here: NULL is in no arena, so kfree_inline() hands it to
+ * kfree_slow(), which returns. */
 SHIM_EXPORT void free(void *p)
 {
-	if (likely(p))
-		kfree_inline(p);
+	kfree_inline(p);
 }
 
 SHIM_EXPORT void *calloc(size_t n, size_t size)
@@ -265,7 +281,7 @@ static void *aligned_block(size_t align, size_t size)
 		p = kmalloc_large((size_t)PAGE_SIZE << order, GFP_KERNEL | __GFP_NOWARN,
 				  NUMA_NO_NODE);
 	else	/* a mapping of its own, aligned however far it must be */
-		p = large_map(size, align);
+		p = large_map_gfp(size, align, 0);	/* posix_memalign: no zeroing */
 	if (!p)
 		errno = ENOMEM;
 	return p;
@@ -422,7 +438,8 @@ static void shim_usage(struct shim_usage *u)
 	if (u->in_use > u->system)	/* the two snapshots raced */
 		u->in_use = u->system;
 	u->free_objects = free_objs;
-	u->mapped = u->ps.direct_mapped * PAGE_SIZE;
+	/* freed direct mappings kept for reuse are still mapped */
+	u->mapped = (u->ps.direct_mapped + u->ps.direct_cached) * PAGE_SIZE;
 	u->releasable = u->ps.free_dirty * PAGE_SIZE;
 }
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * os.c - the only file that talks to the kernel: mmap, mprotect, madvise,
- * getcpu, gettid, sched_yield, the clock and the random source, and the
- * stats viewers' signal and reply file (stats.c).  Everything above it sees
- * "reserve", "commit", "release" and "unmap" of address ranges.
+ * mincore, getcpu, gettid, sched_yield, the clock and the random source,
+ * and the stats viewers' signal and reply file (stats.c).  Everything
+ * above it sees "reserve", "commit", "release" and "unmap" of address
+ * ranges.
  *
  * Reserving maps PROT_NONE, so address space costs no commit charge;
  * committing makes a range read-write, and the kernel backs it on first
@@ -174,6 +175,16 @@ void os_release(void *addr, size_t size)
 }
 
 /*
+ * os_resident - mincore(): one byte per page of [@addr, @addr + @size),
+ * bit 0 set for a page in memory.  A page swapped out reads as not
+ * resident though it holds data, so callers may trust a 1, not a 0.
+ */
+int os_resident(void *addr, size_t size, unsigned char *vec)
+{
+	return mincore(addr, size, vec) ? -errno : 0;
+}
+
+/*
  * os_map - @size bytes of read-write memory, backed on first touch.  The
  * overcommit policy decides whether it exists (see the top of the file).
  */
@@ -255,6 +266,20 @@ uint64_t os_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * os_coarse_ns - the monotonic clock at tick resolution (a few ms): read
+ * from the vDSO without touching the TSC, cheap enough for the page
+ * allocator's slow paths to look at on every call (its decay, page_alloc.c).
+ */
+uint64_t os_coarse_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts))
+		clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 

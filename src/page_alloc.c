@@ -26,26 +26,43 @@
  * 3. Giving memory back.  Free blocks are either clean (known not to be
  *    backed: fresh, or released with madvise) or dirty.  zone->nr_dirty
  *    counts the pages of dirty free blocks.  When a free leaves more than
- *    page_retain_mb dirty, the zone releases its largest dirty blocks until
- *    three quarters of the bound remain; uslab_trim() releases all of
+ *    the zone's bound dirty, the zone releases its largest dirty blocks
+ *    until three quarters of the bound remain; uslab_trim() releases all of
  *    them.  Dirty blocks sit at the head of the free lists and clean ones
- *    at the tail, so allocation reuses backed memory first.  A
+ *    at the tail, so allocation reuses backed memory first (__rmqueue).  A
  *    release takes the blocks off the lists under the lock, drops the lock
  *    for the madvise calls, and frees them back as clean blocks.  Merging a
  *    clean block with a dirty one makes a dirty block (the count
  *    overestimates, never underestimates, what is resident).
  *
+ *    The bound is page_retain_mb plus what churn taught the zone
+ *    (retain_extra).  Pages a bound-forced release gave back are counted
+ *    in recent_released, which halves every page_decay_ms; a clean block
+ *    handed out while that count is not zero is released memory faulted
+ *    back in, and raises retain_extra by as much (zone_refault), up to
+ *    page_retain_max_mb.  A tick (a quarter of page_decay_ms) takes a
+ *    step off retain_extra when it was of no use in the last interval,
+ *    unless a refault raised it within page_decay_ms (zone_decay).  Ticks
+ *    are taken by the free paths and the direct-mapping paths while
+ *    decay_armed says something is left to decay (page_decay_maybe): no
+ *    thread, no timer.
+ *
  * 4. Direct mappings.  Requests above MAX_ORDER (kmalloc_large of more
  *    than 4 MiB) get a mapping of their own, with a header page before the
  *    data and a hash table of live mappings so that a free can tell ours
  *    from a foreign pointer without touching the pointer.  They count
- *    against page_limit_mb as carved blocks do, header page included.
+ *    against page_limit_mb as carved blocks do, header page included.  A
+ *    freed one waits in a small cache for a request it fits; it is
+ *    released after page_decay_ms unused and unmapped after as long again
+ *    (see the cache's comment below).
  *
  * 5. Locking.  zone->lock (a spinlock) guards the lists and counters and is
  *    never held across a system call.  zone->grow_lock (a mutex) serialises
  *    arena growth; GFP_ATOMIC / GFP_NOWAIT only try it.  large_lock guards
- *    the direct-mapping table.  Order: grow_lock, then zone->lock.  Around
- *    fork all of them are taken, so the child starts with them free.
+ *    the direct-mapping table and cache, and is not held across a system
+ *    call either, nor while a zone lock is taken.  Order: grow_lock, then
+ *    zone->lock or large_lock.  Around fork all of them are taken, so the
+ *    child starts with them free.
  *
  * 6. Page flags.  Only the first page of a block carries block state:
  *    PG_buddy (free, on a list), PG_isolated (free, being released) or
@@ -94,23 +111,58 @@ struct zone {
 	unsigned long managed;		/* pages carved from arenas */
 	unsigned long released;		/* pages ever released with madvise */
 	unsigned long reserved;		/* pages of address space reserved in arenas */
+	/* Adaptive retention (section 3): */
+	unsigned long retain_extra;	/* dirty pages kept above retain_pages, from churn */
+	unsigned long extra_step;	/* what one idle tick takes off retain_extra */
+	unsigned long recent_released;	/* released lately (halved each page_decay_ms) */
+	unsigned long dirty_low;	/* least nr_dirty since the last tick */
+	unsigned long dirty_high;	/* most nr_dirty since the last tick */
+	unsigned long refaulted;	/* released pages allocated again (statistics) */
+	unsigned int hold;		/* ticks left without decay since a refault */
 	unsigned int nr_arenas;
 	struct arena *arenas;		/* newest first; the first may be fresh */
 	pthread_mutex_t grow_lock;
 };
 
 static struct zone zones[MAX_NUMNODES];
-static unsigned long retain_pages;
+static unsigned long retain_pages;	/* page_retain_mb: the base bound */
+static unsigned long retain_extra_max;	/* page_retain_max_mb - page_retain_mb; 0: no adapting */
+
+/*
+ * Decay (section 3): a tick every decay_ns / DECAY_STEPS, taken by
+ * whichever slow path sees it due first while decay_armed says there is
+ * something to decay.  Extra retention falls by a quarter of its peak
+ * per idle tick, so it is back at the base about page_decay_ms after the
+ * churn stopped.
+ */
+#define DECAY_STEPS	4
+static uint64_t decay_ns;		/* page_decay_ms; 0: no adapting, no mapping cache */
+static uint64_t decay_next;		/* coarse ns of the next tick */
+static bool decay_armed;		/* some zone or the mapping cache has work for a tick */
+static unsigned int decay_ticks;	/* ticks taken */
+
+/* The bound on dirty free pages of @z now. */
+static inline unsigned long zone_retain_bound(const struct zone *z)
+{
+	return retain_pages + z->retain_extra;
+}
 
 /*
  * Past the bound, release down to three quarters of it: each release is
  * then a quarter of the bound, not half, so a program that frees and
  * reallocates around the bound faults less memory back in.
  */
-static inline unsigned long retain_target(void)
+static inline unsigned long retain_target(const struct zone *z)
 {
-	return retain_pages - retain_pages / 4;
+	unsigned long bound = zone_retain_bound(z);
+
+	return bound - bound / 4;
 }
+
+static void page_decay_maybe(void);
+static bool large_cache_decay(uint64_t now);
+static size_t large_cache_drain(void);
+static unsigned long large_cache_max_pages;	/* 0: no mapping cache */
 static unsigned long limit_pages;	/* 0: no limit but the OS's */
 /*
  * What page_limit_mb caps: pages carved from arenas (never given back to
@@ -239,9 +291,52 @@ static void expand(struct zone *z, struct page *page, unsigned int low,
 }
 
 /*
- * __rmqueue - take a block of @order off the lists and mark it handed out.
- * The head state is set here, under the lock, so that no free ever sees a
- * block that is neither on a list nor marked PG_head.
+ * zone_refault - @nr clean pages are being handed out while memory
+ * released lately is on the books: dirty memory ran out and released
+ * memory is faulted back in, so the release was premature.  Raise the
+ * zone's bound by what came back (up to page_retain_max_mb), so that the
+ * next round of the same churn keeps it.  mimalloc and jemalloc delay
+ * their purges for the same reason; here the delay is learnt, not fixed.
+ * Under zone->lock.
+ */
+static void zone_refault(struct zone *z, unsigned long nr)
+{
+	unsigned long n = min_t(unsigned long, nr, z->recent_released);
+	unsigned long room = retain_extra_max - z->retain_extra;
+
+	z->recent_released -= n;
+	z->refaulted += n;
+	z->retain_extra += min_t(unsigned long, n, room);
+	z->extra_step = DIV_ROUND_UP(z->retain_extra, DECAY_STEPS);
+	z->hold = DECAY_STEPS;
+}
+
+/*
+ * dirty_block_above - a dirty free block of an order above @order, the
+ * smallest there is, or NULL.  Dirty blocks head their lists, so one look
+ * per order tells.
+ */
+static struct page *dirty_block_above(struct zone *z, unsigned int order)
+{
+	for (unsigned int o = order + 1; o <= MAX_ORDER; o++) {
+		struct list_head *list = &z->free_area[o].free_list;
+		struct page *page;
+
+		if (list_empty(list))
+			continue;
+		page = list_first_entry(list, struct page, lru);
+		if (!(page->flags & PG_clean))
+			return page;
+	}
+	return NULL;
+}
+
+/*
+ * __rmqueue - take a block of @order off the lists and mark it handed out:
+ * the smallest that fits, unless that one is clean and a larger dirty one
+ * is free (resident memory is used before more is faulted in).  The head
+ * state is set here, under the lock, so that no free ever sees a block
+ * that is neither on a list nor marked PG_head.
  */
 static struct page *__rmqueue(struct zone *z, unsigned int order, bool *clean)
 {
@@ -252,6 +347,18 @@ static struct page *__rmqueue(struct zone *z, unsigned int order, bool *clean)
 		if (list_empty(&area->free_list))
 			continue;
 		page = list_first_entry(&area->free_list, struct page, lru);
+		if ((page->flags & PG_clean) && z->nr_dirty) {
+			struct page *dirty = dirty_block_above(z, o);
+
+			/*
+			 * Split a dirty block rather than fault in a clean one:
+			 * the dirty one is resident already.
+			 */
+			if (dirty) {
+				page = dirty;
+				o = dirty->order;
+			}
+		}
 		*clean = page->flags & PG_clean;
 		del_buddy(z, page, o);
 		expand(z, page, order, o, *clean);
@@ -259,6 +366,10 @@ static struct page *__rmqueue(struct zone *z, unsigned int order, bool *clean)
 		page->order = order;
 		page->node = (unsigned int)z->node;
 		z->nr_alloc += 1UL << order;
+		if (z->nr_dirty < z->dirty_low)
+			z->dirty_low = z->nr_dirty;
+		if (unlikely(*clean && z->recent_released))
+			zone_refault(z, 1UL << order);
 		return page;
 	}
 	return NULL;
@@ -418,23 +529,32 @@ static noinline bool zone_grow(struct zone *z, gfp_t gfp, unsigned int order)
 	 */
 	ok = zone_has_block(z, order);
 
-	if (!ok && z->arenas)
-		ok = carve_fresh(z, z->arenas);
-	if (!ok) {
-		struct arena *a = arena_create(z);
+	for (int tries = 0; !ok && tries < 2; tries++) {
+		if (z->arenas)
+			ok = carve_fresh(z, z->arenas);
+		if (!ok) {
+			struct arena *a = arena_create(z);
 
-		if (a) {
-			spin_lock(&z->lock);
-			z->arenas = a;
-			z->nr_arenas++;
-			z->reserved += a->end;
-			spin_unlock(&z->lock);
-			ok = carve_fresh(z, a);
+			if (a) {
+				spin_lock(&z->lock);
+				z->arenas = a;
+				z->nr_arenas++;
+				z->reserved += a->end;
+				spin_unlock(&z->lock);
+				ok = carve_fresh(z, a);
+			}
 		}
+		/* Refused: a block freed meanwhile still serves. */
+		if (!ok)
+			ok = zone_has_block(z, order);
+		/*
+		 * Cached direct mappings hold page_limit_mb charge and address
+		 * space that the zone may need more: give them up and try once
+		 * more.
+		 */
+		if (!ok && !large_cache_drain())
+			break;
 	}
-	/* Refused: a block freed meanwhile still serves. */
-	if (!ok)
-		ok = zone_has_block(z, order);
 	pthread_mutex_unlock(&z->grow_lock);
 	return ok;
 }
@@ -444,8 +564,11 @@ static noinline bool zone_grow(struct zone *z, gfp_t gfp, unsigned int order)
 /*
  * zone_release - madvise dirty free blocks, largest first, until at most
  * @target pages of the free lists are dirty.  Returns the pages released.
+ * With @adapt (a release the bound forced, not uslab_trim), what is
+ * released is remembered for a while, so that faulting it back in soon
+ * raises the bound (zone_refault).
  */
-static size_t zone_release(struct zone *z, unsigned long target)
+static size_t zone_release(struct zone *z, unsigned long target, bool adapt)
 {
 	struct page *batch = NULL;
 	size_t released = 0;
@@ -484,8 +607,12 @@ static size_t zone_release(struct zone *z, unsigned long target)
 			batch = p->next;
 			released += 1UL << p->order;
 			z->released += 1UL << p->order;
+			if (adapt && retain_extra_max)
+				z->recent_released += 1UL << p->order;
 			__free_one_page(z, p, p->order, true);
 		}
+		if (adapt && retain_extra_max)
+			__atomic_store_n(&decay_armed, true, __ATOMIC_RELAXED);
 		spin_unlock(&z->lock);
 	}
 }
@@ -522,6 +649,18 @@ void page_alloc_init(void)
 	nr_cpus = os_nr_cpus();
 	nr_node_ids = (int)uslab_opt(OPT_NUMA_NODES);
 	retain_pages = (unsigned long)uslab_opt(OPT_PAGE_RETAIN_MB) << (20 - PAGE_SHIFT);
+	decay_ns = (uint64_t)uslab_opt(OPT_PAGE_DECAY_MS) * 1000000ull;
+	/*
+	 * page_retain_mb=0 asks for the lowest RSS, page_decay_ms=0 for no
+	 * memory kept beyond the bound: either turns adapting off.
+	 */
+	if (retain_pages && decay_ns) {
+		unsigned long max = (unsigned long)uslab_opt(OPT_PAGE_RETAIN_MAX_MB) << (20 - PAGE_SHIFT);
+
+		retain_extra_max = max > retain_pages ? max - retain_pages : 0;
+		large_cache_max_pages = 2 * retain_pages;
+		decay_next = os_coarse_ns() + decay_ns / DECAY_STEPS;
+	}
 	limit_pages = (unsigned long)uslab_opt(OPT_PAGE_LIMIT_MB) << (20 - PAGE_SHIFT);
 	/*
 	 * Below a MAX_ORDER block per node no block can ever be carved, and
@@ -585,6 +724,26 @@ struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed)
 }
 
 /*
+ * zone_freed - after a free, with zone->lock held, which it drops: past
+ * the bound, release down to three quarters of it; then let a due decay
+ * tick run.
+ */
+static void zone_freed(struct zone *z)
+{
+	bool over = z->nr_dirty > zone_retain_bound(z);
+	unsigned long target = retain_target(z);
+
+	if (z->nr_dirty > z->dirty_high)
+		z->dirty_high = z->nr_dirty;
+
+	spin_unlock(&z->lock);
+	if (over)
+		zone_release(z, target, true);
+	if (__atomic_load_n(&decay_armed, __ATOMIC_RELAXED))
+		page_decay_maybe();
+}
+
+/*
  * __free_pages_ok - give back a block that alloc_pages handed out.  The
  * caller has checked that @page heads an allocated block of @order; the
  * check is repeated under the lock, where it is one load, because two
@@ -593,7 +752,6 @@ struct page *__alloc_pages(int nid, gfp_t gfp, unsigned int order, bool *zeroed)
 void __free_pages_ok(struct page *page, unsigned int order)
 {
 	struct zone *z = &zones[page->node];
-	bool over;
 
 	spin_lock(&z->lock);
 	if (unlikely((page->flags & (PG_head | PG_buddy | PG_isolated)) != PG_head ||
@@ -605,10 +763,7 @@ void __free_pages_ok(struct page *page, unsigned int order)
 	z->nr_alloc -= 1UL << order;
 	sanitize_pages_free(__page_address(page), PAGE_SIZE << order);
 	__free_one_page(z, page, order, false);
-	over = z->nr_dirty > retain_pages;
-	spin_unlock(&z->lock);
-	if (over)
-		zone_release(z, retain_target());
+	zone_freed(z);
 }
 
 /*
@@ -661,15 +816,11 @@ struct page *__alloc_pages_exact(int nid, gfp_t gfp, unsigned long nr, bool *zer
 void __free_pages_exact(struct page *page, unsigned long nr)
 {
 	struct zone *z = &zones[page->node];
-	bool over;
 
 	page->flags = 0;
 	spin_lock(&z->lock);
 	free_range(z, page, 0, nr, false);
-	over = z->nr_dirty > retain_pages;
-	spin_unlock(&z->lock);
-	if (over)
-		zone_release(z, retain_target());
+	zone_freed(z);
 }
 
 /*
@@ -966,14 +1117,94 @@ USLAB_API struct page *virt_to_page(const void *addr)
 	return addr_in_arena(addr) && arena_reserved(addr) ? __virt_to_page(addr) : NULL;
 }
 
+/*
+ * page_alloc_trim - release every dirty free page and every cached direct
+ * mapping; the zones forget what churn taught them (the program said it
+ * is done with that memory).  Returns the bytes given back.
+ */
 size_t page_alloc_trim(void)
 {
 	size_t pages = 0;
 
 	page_alloc_init();
+	for (int nid = 0; nid < nr_node_ids; nid++) {
+		struct zone *z = &zones[nid];
+
+		spin_lock(&z->lock);
+		z->retain_extra = 0;
+		z->recent_released = 0;
+		z->hold = 0;
+		spin_unlock(&z->lock);
+		pages += zone_release(z, 0, false);
+	}
+	return (pages << PAGE_SHIFT) + large_cache_drain();
+}
+
+/* ------------------------------------------------------------- decay */
+
+/*
+ * zone_decay - one tick for @z.  Unless a refault raised the bound in the
+ * last DECAY_STEPS ticks, the extra falls by a step (a quarter of its
+ * peak) when it was of no use during the last interval: the zone's dirty
+ * pages stayed above retain_pages all along (memory that sat there,
+ * unused), or never went above it (nothing to keep).  A zone whose free
+ * memory is used up and freed again within each interval, as a churning
+ * program's is, keeps its bound.  What is over the bound then is
+ * released.  At the end of each @period (DECAY_STEPS ticks) the count of
+ * recently released pages halves.  Returns whether the zone still has
+ * something to decay.
+ */
+static bool zone_decay(struct zone *z, bool period)
+{
+	unsigned long idle, bound, dirty;
+	bool pending;
+
+	spin_lock(&z->lock);
+	idle = min_t(unsigned long, z->dirty_low, z->nr_dirty);
+	if (z->hold)
+		z->hold--;
+	else if (z->retain_extra && (idle > retain_pages || z->dirty_high <= retain_pages))
+		z->retain_extra -= min_t(unsigned long, z->extra_step, z->retain_extra);
+	if (period)
+		z->recent_released /= 2;
+	z->dirty_low = z->dirty_high = z->nr_dirty;
+	bound = zone_retain_bound(z);
+	dirty = z->nr_dirty;
+	pending = z->retain_extra || z->recent_released || z->hold;
+	spin_unlock(&z->lock);
+	if (dirty > bound)
+		zone_release(z, bound, true);
+	return pending;
+}
+
+/*
+ * page_decay_maybe - the slow paths' clock: at most once per tick, one
+ * caller (whoever wins the compare-and-swap) decays every zone and the
+ * mapping cache.  Called with no lock held.  No thread and no timer: a
+ * program that stops calling the allocator keeps what it has until it
+ * calls again, or calls uslab_trim().
+ */
+static void page_decay_maybe(void)
+{
+	uint64_t now = os_coarse_ns(), next = __atomic_load_n(&decay_next, __ATOMIC_RELAXED);
+	bool pending = false, period;
+
+	if (now < next)
+		return;
+	if (!__atomic_compare_exchange_n(&decay_next, &next, now + decay_ns / DECAY_STEPS,
+					 false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	/*
+	 * Disarm first: whatever arms it again while the zones are looked at
+	 * is then not lost.
+	 */
+	__atomic_store_n(&decay_armed, false, __ATOMIC_RELAXED);
+	period = __atomic_add_fetch(&decay_ticks, 1, __ATOMIC_RELAXED) % DECAY_STEPS == 0;
 	for (int nid = 0; nid < nr_node_ids; nid++)
-		pages += zone_release(&zones[nid], 0);
-	return pages << PAGE_SHIFT;
+		pending |= zone_decay(&zones[nid], period);
+	pending |= large_cache_decay(now);
+	if (pending)
+		__atomic_store_n(&decay_armed, true, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------ observability */
@@ -1008,7 +1239,9 @@ USLAB_API size_t uslab_buddyinfo(char *buf, size_t size)
 	return seq_finish(&m);
 }
 
-static unsigned long large_pages;
+static unsigned long large_pages;		/* in live direct mappings */
+static unsigned long large_cached_pages;	/* in cached ones */
+static unsigned long large_reused;		/* mappings handed out again */
 
 bool page_stats_snapshot(struct uslab_page_stats *st)
 {
@@ -1025,9 +1258,13 @@ bool page_stats_snapshot(struct uslab_page_stats *st)
 		st->allocated += z->nr_alloc;
 		st->released += z->released;
 		st->nr_arenas += z->nr_arenas;
+		st->retain_bound += zone_retain_bound(z);
+		st->refaulted += z->refaulted;
 		spin_unlock(&z->lock);
 	}
 	st->direct_mapped = __atomic_load_n(&large_pages, __ATOMIC_RELAXED);
+	st->direct_cached = __atomic_load_n(&large_cached_pages, __ATOMIC_RELAXED);
+	st->direct_reused = __atomic_load_n(&large_reused, __ATOMIC_RELAXED);
 	st->nr_nodes = (unsigned int)nr_node_ids;
 	return true;
 }
@@ -1047,15 +1284,18 @@ struct large_hdr {
 	uint64_t magic;
 	void *map;		/* the whole mapping */
 	size_t map_size;
-	size_t size;		/* usable bytes from the data start */
-	struct large_hdr *next;	/* hash chain */
+	size_t size;		/* usable bytes from the data start, as handed out */
+	struct large_hdr *next;	/* hash chain; a list of mappings to unmap */
+	uint64_t cached_at;	/* in the cache: coarse ns it came in or was cleaned */
+	bool clean;		/* in the cache: released with madvise, reads as zeroes */
+	bool busy;		/* in the cache: being released, not to be taken */
 };
 
 static struct large_hdr *large_table[LARGE_BUCKETS];
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
- * The starts of the last FREED_MAPS direct mappings unmapped, so that a
+ * The starts of the last FREED_MAPS direct mappings freed, so that a
  * second free of one is reported as a double free rather than as a
  * pointer we never saw.  A new mapping at the same address takes its
  * entry out.  Under large_lock.
@@ -1063,6 +1303,34 @@ static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 #define FREED_MAPS 64
 static const void *freed_maps[FREED_MAPS];
 static unsigned int freed_maps_next;
+
+/*
+ * The mapping cache.  A direct mapping that is freed stays mapped, pages
+ * and all, in a small cache (oldest first), so that a program that
+ * allocates and frees the same big size in a loop pays neither mmap and
+ * munmap nor the page faults of a fresh mapping each time (glibc gets
+ * the same effect by raising its mmap threshold to the size of a freed
+ * chunk; mimalloc and jemalloc keep freed spans for a while).  At most
+ * LARGE_CACHE_MAX mappings and large_cache_max_pages (twice
+ * page_retain_mb) are cached; the oldest go first.  A cached mapping is
+ * released with madvise once it has been unused for page_decay_ms, and
+ * unmapped after as long again; uslab_trim(), a zone that cannot grow
+ * and a direct mapping that cannot be made unmap every cached one.
+ * Cached mappings are out of large_table, so nothing takes them for live
+ * blocks, and large_was_freed() knows them as freed.  Not used under
+ * memcheck or ASan poisoning, which must see a freed mapping go.  Under
+ * large_lock.
+ */
+#define LARGE_CACHE_MAX	8
+/* A cached mapping serves a request that leaves at most this fraction unused. */
+#define LARGE_CACHE_SLACK 4
+static struct large_hdr *large_cache[LARGE_CACHE_MAX];
+static unsigned int large_cache_nr;
+
+static inline char *large_data(const struct large_hdr *h)
+{
+	return (char *)h->map + PAGE_SIZE;
+}
 
 static void freed_maps_forget(const void *p)
 {
@@ -1078,6 +1346,8 @@ static bool large_was_freed(const void *p)
 	pthread_mutex_lock(&large_lock);
 	for (unsigned int i = 0; i < FREED_MAPS && !found; i++)
 		found = freed_maps[i] == p;
+	for (unsigned int i = 0; i < large_cache_nr && !found; i++)
+		found = large_data(large_cache[i]) == p;
 	pthread_mutex_unlock(&large_lock);
 	return found;
 }
@@ -1089,37 +1359,214 @@ static inline unsigned int large_hash(const void *p)
 	return (unsigned int)((v * 0x9e3779b97f4a7c15ull) >> 52) & (LARGE_BUCKETS - 1);
 }
 
-/*
- * large_map - a mapping of its own with @size usable bytes aligned to
- * @align (a power of two, at least a page); the header page sits just
- * below the data.
- */
-void *large_map(size_t size, size_t align)
+/* Unmap a mapping that is in neither the table nor the cache. */
+static void large_destroy(struct large_hdr *h)
 {
-	size_t data = ALIGN(size, PAGE_SIZE), span;
-	char *keep, *start;
+	size_t map_size = h->map_size;	/* h lives in the mapping */
 
-	if (size == 0 || data < size)
-		return NULL;
-	if (__builtin_add_overflow(data, PAGE_SIZE, &span))
-		return NULL;
-	page_alloc_init();
-	if (!limit_charge(span >> PAGE_SHIFT))
-		return NULL;
-	/* The header page first, the data aligned just above it. */
-	keep = os_map_aligned(span, align, PAGE_SIZE);
-	if (!keep) {
-		limit_uncharge(span >> PAGE_SHIFT);
-		return NULL;
+	os_unmap(h->map, map_size);
+	limit_uncharge(map_size >> PAGE_SHIFT);
+}
+
+/* Unmap a list of mappings chained by ->next; returns their bytes. */
+static size_t large_destroy_list(struct large_hdr *h)
+{
+	size_t bytes = 0;
+
+	while (h) {
+		struct large_hdr *next = h->next;
+
+		bytes += h->map_size;
+		large_destroy(h);
+		h = next;
 	}
-	start = keep + PAGE_SIZE;
+	return bytes;
+}
 
-	struct large_hdr *h = (struct large_hdr *)keep;
+/* Take cache entry @i out, keeping the rest in age order.  Under large_lock. */
+static struct large_hdr *large_cache_del(unsigned int i)
+{
+	struct large_hdr *h = large_cache[i];
+
+	memmove(&large_cache[i], &large_cache[i + 1],
+		(large_cache_nr - i - 1) * sizeof(large_cache[0]));
+	large_cache_nr--;
+	__atomic_sub_fetch(&large_cached_pages, h->map_size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+	return h;
+}
+
+/*
+ * large_cache_put - cache the freed mapping @h, first evicting the
+ * oldest idle entries (onto *@evict) until it fits.  False if it cannot
+ * be cached: the caller unmaps it.  Under large_lock.
+ */
+static bool large_cache_put(struct large_hdr *h, uint64_t now, struct large_hdr **evict)
+{
+	unsigned long pages = h->map_size >> PAGE_SHIFT;
+
+	if (pages > large_cache_max_pages || sanitize_active())
+		return false;
+	for (unsigned int i = 0; i < large_cache_nr &&
+	     (large_cache_nr == LARGE_CACHE_MAX ||
+	      __atomic_load_n(&large_cached_pages, __ATOMIC_RELAXED) + pages > large_cache_max_pages);) {
+		struct large_hdr *old;
+
+		if (large_cache[i]->busy) {
+			i++;
+			continue;
+		}
+		old = large_cache_del(i);
+		old->next = *evict;
+		*evict = old;
+	}
+	if (large_cache_nr == LARGE_CACHE_MAX ||
+	    __atomic_load_n(&large_cached_pages, __ATOMIC_RELAXED) + pages > large_cache_max_pages)
+		return false;	/* what is left is busy being released */
+	h->cached_at = now;
+	h->clean = false;
+	h->busy = false;
+	large_cache[large_cache_nr++] = h;
+	__atomic_add_fetch(&large_cached_pages, pages, __ATOMIC_RELAXED);
+	__atomic_store_n(&decay_armed, true, __ATOMIC_RELAXED);
+	return true;
+}
+
+/*
+ * large_cache_take - the cached mapping that best fits @data bytes at
+ * @align: big enough, wasting at most a LARGE_CACHE_SLACK-th of the
+ * request, its data start aligned; the smallest such, the newest of
+ * equals.  Under large_lock.
+ */
+static struct large_hdr *large_cache_take(size_t data, size_t align)
+{
+	int best = -1;
+
+	for (int i = (int)large_cache_nr - 1; i >= 0; i--) {
+		const struct large_hdr *h = large_cache[i];
+		size_t room = h->map_size - PAGE_SIZE;
+
+		if (h->busy || room < data || room - data > data / LARGE_CACHE_SLACK ||
+		    !IS_ALIGNED((uintptr_t)large_data(h), align))
+			continue;
+		if (best < 0 || room < large_cache[best]->map_size - PAGE_SIZE)
+			best = i;
+	}
+	return best < 0 ? NULL : large_cache_del((unsigned int)best);
+}
+
+/*
+ * large_cache_drain - unmap every cached mapping not being released right
+ * now; returns their bytes.
+ */
+static size_t large_cache_drain(void)
+{
+	struct large_hdr *gone = NULL;
+
+	if (!__atomic_load_n(&large_cached_pages, __ATOMIC_RELAXED))
+		return 0;
+	pthread_mutex_lock(&large_lock);
+	for (unsigned int i = 0; i < large_cache_nr;) {
+		struct large_hdr *h;
+
+		if (large_cache[i]->busy) {
+			i++;
+			continue;
+		}
+		h = large_cache_del(i);
+		h->next = gone;
+		gone = h;
+	}
+	pthread_mutex_unlock(&large_lock);
+	return large_destroy_list(gone);
+}
+
+/*
+ * large_cache_decay - the mapping cache's tick: a mapping cached for
+ * page_decay_ms is released (madvise, outside the lock, marked busy
+ * meanwhile so nobody takes or evicts it), one clean for as long again
+ * is unmapped.  Returns whether anything is left to decay.
+ */
+static bool large_cache_decay(uint64_t now)
+{
+	struct large_hdr *stale[LARGE_CACHE_MAX], *gone = NULL;
+	unsigned int nr_stale = 0;
+	bool pending;
+
+	if (!__atomic_load_n(&large_cached_pages, __ATOMIC_RELAXED))
+		return false;
+	pthread_mutex_lock(&large_lock);
+	for (unsigned int i = 0; i < large_cache_nr;) {
+		struct large_hdr *h = large_cache[i];
+
+		if (h->busy || now - h->cached_at < decay_ns) {
+			i++;
+		} else if (h->clean) {
+			large_cache_del(i);
+			h->next = gone;
+			gone = h;
+		} else {
+			h->busy = true;
+			stale[nr_stale++] = h;
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&large_lock);
+
+	for (unsigned int i = 0; i < nr_stale; i++)
+		os_release(large_data(stale[i]), stale[i]->map_size - PAGE_SIZE);
+	large_destroy_list(gone);
+
+	pthread_mutex_lock(&large_lock);
+	for (unsigned int i = 0; i < nr_stale; i++) {
+		stale[i]->clean = true;
+		stale[i]->cached_at = now;
+		stale[i]->busy = false;
+	}
+	pending = large_cache_nr != 0;
+	pthread_mutex_unlock(&large_lock);
+	return pending;
+}
+
+/*
+ * large_zero - make the @size bytes at @p, part of a cached mapping,
+ * read as zeroes: pages in memory are cleared with memset, the others
+ * (never touched, or swapped out) dropped with madvise, so a page never
+ * touched is not faulted in only to be cleared.  mincore() reads 4 MiB
+ * at a time into a stack buffer.
+ */
+static void large_zero(char *p, size_t size)
+{
+	unsigned char vec[1024];
+
+	for (size_t off = 0; off < size;) {
+		size_t len = min_t(size_t, size - off, sizeof(vec) << PAGE_SHIFT);
+		size_t n = len >> PAGE_SHIFT;
+
+		if (os_resident(p + off, len, vec)) {
+			os_release(p + off, len);
+			off += len;
+			continue;
+		}
+		for (size_t i = 0, j; i < n; i = j) {
+			bool in = vec[i] & 1;
+
+			for (j = i + 1; j < n && (bool)(vec[j] & 1) == in; j++)
+				;
+			if (in)
+				memset(p + off + (i << PAGE_SHIFT), 0, (j - i) << PAGE_SHIFT);
+			else
+				os_release(p + off + (i << PAGE_SHIFT), (j - i) << PAGE_SHIFT);
+		}
+		off += len;
+	}
+}
+
+/* large_register - make @h a live mapping of @data usable bytes. */
+static void *large_register(struct large_hdr *h, size_t data)
+{
+	char *start = large_data(h);
 	unsigned int b = large_hash(start);
 
-	h->magic = LARGE_MAGIC;
-	h->map = keep;
-	h->map_size = span;
 	h->size = data;
 	pthread_mutex_lock(&large_lock);
 	freed_maps_forget(start);
@@ -1131,20 +1578,79 @@ void *large_map(size_t size, size_t align)
 	return start;
 }
 
+/*
+ * large_map_gfp - a mapping of its own with @size usable bytes aligned to
+ * @align (a power of two, at least a page); the header page sits just
+ * below the data.  A cached mapping that fits is taken first (cleared
+ * for __GFP_ZERO unless it was released); a new one reads as zeroes.
+ */
+void *large_map_gfp(size_t size, size_t align, gfp_t gfp)
+{
+	size_t data = ALIGN(size, PAGE_SIZE), span;
+	struct large_hdr *h = NULL;
+	char *keep;
+
+	if (size == 0 || data < size)
+		return NULL;
+	if (__builtin_add_overflow(data, PAGE_SIZE, &span))
+		return NULL;
+	page_alloc_init();
+	if (__atomic_load_n(&large_cached_pages, __ATOMIC_RELAXED)) {
+		pthread_mutex_lock(&large_lock);
+		h = large_cache_take(data, align);
+		pthread_mutex_unlock(&large_lock);
+	}
+	if (h) {
+		if ((gfp & __GFP_ZERO) && !h->clean)
+			large_zero(large_data(h), data);
+		__atomic_add_fetch(&large_reused, 1, __ATOMIC_RELAXED);
+		return large_register(h, data);
+	}
+
+	for (int tries = 0;; tries++) {
+		keep = NULL;
+		if (limit_charge(span >> PAGE_SHIFT)) {
+			/* The header page first, the data aligned just above it. */
+			keep = os_map_aligned(span, align, PAGE_SIZE);
+			if (!keep)
+				limit_uncharge(span >> PAGE_SHIFT);
+		}
+		/* Refused: what the cache holds may be in the way. */
+		if (keep || tries || !large_cache_drain())
+			break;
+	}
+	if (!keep)
+		return NULL;
+	h = (struct large_hdr *)keep;
+	h->magic = LARGE_MAGIC;
+	h->map = keep;
+	h->map_size = span;
+	return large_register(h, data);
+}
+
+void *large_map(size_t size, size_t align)
+{
+	return large_map_gfp(size, align, __GFP_ZERO);
+}
+
 static struct large_hdr **large_find(const void *p)
 {
 	struct large_hdr **pp = &large_table[large_hash(p)];
 
 	for (; *pp; pp = &(*pp)->next)
-		if ((char *)(*pp)->map + PAGE_SIZE == (const char *)p)
+		if (large_data(*pp) == (const char *)p)
 			return pp;
 	return NULL;
 }
 
-/* large_unmap - unmap a direct mapping; false if @p is not the start of one. */
+/*
+ * large_unmap - free a direct mapping: into the cache if it fits, else
+ * unmapped; false if @p is not the start of a live one.
+ */
 bool large_unmap(const void *p)
 {
-	struct large_hdr **pp, *h;
+	struct large_hdr **pp, *h, *evict = NULL;
+	bool cached = false;
 
 	if (!IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
 		return false;
@@ -1154,20 +1660,23 @@ bool large_unmap(const void *p)
 	if (h) {
 		*pp = h->next;
 		freed_maps[freed_maps_next++ % FREED_MAPS] = p;
+		__atomic_sub_fetch(&large_pages, h->map_size >> PAGE_SHIFT, __ATOMIC_RELAXED);
+		sanitize_map_free(p);
+		if (large_cache_max_pages)
+			cached = large_cache_put(h, os_coarse_ns(), &evict);
 	}
 	pthread_mutex_unlock(&large_lock);
 	if (!h)
 		return false;
-	sanitize_map_free(p);
-	size_t map_size = h->map_size;	/* h lives in the mapping */
-
-	__atomic_sub_fetch(&large_pages, map_size >> PAGE_SHIFT, __ATOMIC_RELAXED);
-	os_unmap(h->map, map_size);
-	limit_uncharge(map_size >> PAGE_SHIFT);
+	large_destroy_list(evict);
+	if (!cached)
+		large_destroy(h);
+	if (__atomic_load_n(&decay_armed, __ATOMIC_RELAXED))
+		page_decay_maybe();
 	return true;
 }
 
-/* large_size - usable bytes of a direct mapping, 0 if @p is not one. */
+/* large_size - usable bytes of a live direct mapping, 0 if @p is not one. */
 size_t large_size(const void *p)
 {
 	struct large_hdr **pp;
@@ -1284,6 +1793,12 @@ static void page_alloc_fork_parent(void)
 
 static void page_alloc_fork_child(void)
 {
+	/*
+	 * A cached mapping another thread was releasing stays as it was
+	 * found: dirty, and free to take, since that thread is not here.
+	 */
+	for (unsigned int i = 0; i < large_cache_nr; i++)
+		large_cache[i]->busy = false;
 	pthread_mutex_init(&large_lock, NULL);
 	for (int nid = 0; nid < nr_node_ids; nid++) {
 		spin_lock_init(&zones[nid].lock);

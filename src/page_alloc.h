@@ -202,14 +202,23 @@ static inline bool arena_reserved(const void *p)
 }
 
 /*
- * os.c's placement of aligned mappings, which only the page allocator
- * uses (declared here rather than with the rest of os.c in internal.h).
+ * What of os.c only the page allocator uses (declared here rather than
+ * with the rest of os.c in internal.h): the placement of aligned
+ * mappings, mincore, and the coarse clock its decay reads.
  */
 int os_reserve_at(void *addr, size_t size) __hidden;
 void *os_map_aligned(size_t size, size_t align, size_t skew) __hidden;
+int os_resident(void *addr, size_t size, unsigned char *vec) __hidden;
+uint64_t os_coarse_ns(void) __hidden;
 
-/* Direct mappings, for blocks above MAX_ORDER. */
+/*
+ * Direct mappings, for blocks above MAX_ORDER.  large_map() memory reads
+ * as zeroes (a fresh mapping, or a reused one cleared); large_map_gfp()
+ * clears a reused one only for __GFP_ZERO, so callers that overwrite the
+ * block anyway skip the clearing.
+ */
 void *large_map(size_t size, size_t align) __hidden;
+void *large_map_gfp(size_t size, size_t align, gfp_t gfp) __hidden;
 bool large_unmap(const void *p) __hidden;
 size_t large_size(const void *p) __hidden;
 

@@ -37,7 +37,7 @@ extern struct list_head slab_caches __hidden;
 extern struct kmem_cache *kmem_cache __hidden;
 
 /* Counters per cache a back end may keep (stats.h). */
-#define SLAB_STAT_MAX	32
+#define SLAB_STAT_MAX	40
 
 /*
  * struct kmem_cache - what every back end's cache has, then the back

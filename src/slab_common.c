@@ -527,7 +527,8 @@ void *kmalloc_large(size_t size, gfp_t gfp, int node)
 
 /*
  * kvmalloc_huge - what the kernel's kvmalloc does with vmalloc above
- * KMALLOC_MAX_SIZE: a mapping of its own (fresh mappings read as zeroes),
+ * KMALLOC_MAX_SIZE: a mapping of its own, or a recently freed one of the
+ * page allocator's cache (cleared only for __GFP_ZERO: large_map_gfp),
  * aligned to its size up to an arena for power-of-two sizes.  The OS's
  * overcommit policy decides whether it exists.
  */
@@ -537,7 +538,8 @@ void *kvmalloc_huge(size_t size, gfp_t gfp)
 	void *p;
 
 	uslab_init();
-	p = large_map(size, is_power_of_2(size) ? min_t(size_t, size, ARENA_SIZE) : PAGE_SIZE);
+	p = large_map_gfp(size, is_power_of_2(size) ? min_t(size_t, size, ARENA_SIZE) : PAGE_SIZE,
+			  gfp);
 	if (unlikely(!p) && !(gfp & __GFP_NOWARN) && __ratelimit(&rs, "kvmalloc"))
 		pr_warn("kvmalloc: cannot map %zu bytes, mode:%#x\n", size, gfp);
 	return p;

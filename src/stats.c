@@ -285,8 +285,12 @@ static void emit_page_alloc(struct sout *o)
 		   st.reserved, st.managed, st.free);
 	out_printf(o, ",\"free_dirty_pages\":%zu,\"allocated_pages\":%zu,\"direct_mapped_pages\":%zu",
 		   st.free_dirty, st.allocated, st.direct_mapped);
-	out_printf(o, ",\"released_pages\":%zu,\"arenas\":%u,\"nodes\":%u,\"buddyinfo\":[",
-		   st.released, st.nr_arenas, st.nr_nodes);
+	out_printf(o, ",\"released_pages\":%zu,\"retain_bound_pages\":%zu,\"refaulted_pages\":%zu",
+		   st.released, st.retain_bound, st.refaulted);
+	out_printf(o, ",\"direct_cached_pages\":%zu,\"direct_reused\":%zu",
+		   st.direct_cached, st.direct_reused);
+	out_printf(o, ",\"arenas\":%u,\"nodes\":%u,\"buddyinfo\":[",
+		   st.nr_arenas, st.nr_nodes);
 	for (int nid = 0; nid < nr_node_ids; nid++) {
 		bool ok = buddy_snapshot(nid, nr);
 

@@ -92,6 +92,12 @@ struct uslab_page_stats {
 	size_t released;	/* pages ever given back with madvise */
 	unsigned int nr_arenas;
 	unsigned int nr_nodes;
+	/* Added with adaptive retention (docs/page_alloc.md): */
+	size_t retain_bound;	/* free pages the zones may keep backed now: page_retain_mb
+				   per node plus what churn added */
+	size_t refaulted;	/* released pages that were allocated again soon after */
+	size_t direct_cached;	/* pages in freed direct mappings kept for reuse */
+	size_t direct_reused;	/* direct mappings handed out again from that cache */
 };
 
 USLAB_API void uslab_page_stats(struct uslab_page_stats *st);

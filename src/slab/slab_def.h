@@ -107,7 +107,7 @@ struct array_cache {
 	void *inline_entry[SL_INLINE_ENTRIES];
 };
 
-_Static_assert(sizeof(struct array_cache) == CPU_SLOT_SIZE, "one slot, one cache line");
+_Static_assert(sizeof(struct array_cache) <= CPU_SLOT_SIZE, "fits one slot (its first cache line)");
 
 /*
  * SLAB's own bookkeeping (shared and alien arrays, alien tables, node

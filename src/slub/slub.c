@@ -149,6 +149,10 @@ static void init_kmem_cache_node(struct kmem_cache_node *n)
 	n->nr_slabs = 0;
 	n->total_objects = 0;
 	INIT_LIST_HEAD(&n->full);
+	INIT_LIST_HEAD(&n->barn_full);
+	INIT_LIST_HEAD(&n->barn_empty);
+	n->nr_barn_full = 0;
+	n->nr_barn_empty = 0;
 }
 
 static inline void add_partial(struct kmem_cache_node *n, struct slab *slab)
@@ -304,14 +308,17 @@ static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	order = oo_order(oo);
 	objects = oo_objects(oo);
 	/*
-	 * Tail pages say "slab" and name the cache too, so that kfree() finds
-	 * the cache from any page of the slab without a compound_head() step;
-	 * everything that needs the slab itself goes through compound_head().
+	 * Tail pages say "slab" and name the cache and the order too, so
+	 * that a free finds the cache and the slab's first byte (a slab is
+	 * aligned to its size) from any page of the slab without a
+	 * compound_head() step (slub_free); what needs struct slab itself
+	 * goes through compound_head().
 	 */
 	for (unsigned long i = 1; i < (1UL << order); i++) {
 		page[i].flags = PG_tail | PG_slab;
 		page[i].head_page = page;
 		page[i].slab_cache = s;
+		page[i].order = order;
 	}
 	slab = page_slab(page);
 	slab->__page_flags = PG_head | PG_slab;
@@ -349,6 +356,7 @@ static void __free_slab(struct slab *slab)
 	for (unsigned long i = 1; i < (1UL << order); i++) {
 		page[i].flags = 0;
 		page[i].slab_cache = NULL;
+		page[i].order = 0;
 	}
 	slab->freelist = NULL;
 	slab->counters = 0;
@@ -589,7 +597,8 @@ static void put_cpu_partial(struct kmem_cache *s, struct slab *slab, bool drain)
 	c->partial_objects += (int)(slab->objects - slab->inuse);
 }
 
-static void flush_slot(struct kmem_cache *s, struct kmem_cache_cpu *c)
+/* flush_cpu_slab - give back the slot's cpu slab and cpu partial chain. */
+static void flush_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	if (c->slab) {
 		struct slab *slab = c->slab;
@@ -603,14 +612,24 @@ static void flush_slot(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		unfreeze_partials(s, c);
 }
 
-/* Flush every cache's slot in @area (an exiting or vanished thread). */
+static void flush_slot(struct kmem_cache *s, struct kmem_cache_cpu *c);
+static bool flush_sheaves(struct kmem_cache *s, struct kmem_cache_cpu *c);
+
+/*
+ * Flush every cache's slot in @area (an exiting or vanished thread):
+ * every sheaf first, since giving back a sheaf frees an object of the
+ * slub_sheaf cache (and its objects may freeze slabs onto our own
+ * chain), then every cpu slab and chain.
+ */
 static void slub_flush_area(char *area)
 {
 	struct kmem_cache *s;
 
 	pthread_mutex_lock(&slab_mutex);
 	list_for_each_entry(s, &slab_caches, list)
-		flush_slot(s, area_slot(area, s));
+		flush_sheaves(s, area_slot(area, s));
+	list_for_each_entry(s, &slab_caches, list)
+		flush_cpu_slab(s, area_slot(area, s));
 	pthread_mutex_unlock(&slab_mutex);
 }
 
@@ -619,6 +638,13 @@ static void flush_area_slot(char *area, void *arg)
 	struct kmem_cache *s = arg;
 
 	flush_slot(s, area_slot(area, s));
+}
+
+static void flush_area_sheaves(char *area, void *arg)
+{
+	struct kmem_cache *s = arg;
+
+	flush_sheaves(s, area_slot(area, s));
 }
 
 /* ------------------------------------------------------- the slow path */
@@ -982,12 +1008,6 @@ static noinline __cold void isolate_cpu_slab(struct kmem_cache *s, struct kmem_c
 	clear_cpu_slab(c);
 }
 
-noinline void *alloc_corrupt_freelist(struct kmem_cache *s, void *object, gfp_t gfp, int node)
-{
-	isolate_cpu_slab(s, cpu_slot(s), object);
-	return __slab_alloc(s, gfp, node);
-}
-
 /*
  * ___slab_alloc - the slow path: the slot's freelist is empty (or the
  * caller wants another node).  Refill from the cpu slab's remote frees,
@@ -999,16 +1019,12 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 	struct slab *slab;
 	void *freelist;
 
-	if (unlikely(c->gen != READ_ONCE(slub_cache(s)->flush_gen))) {
-		flush_slot(s, c);
-		c->gen = READ_ONCE(slub_cache(s)->flush_gen);
-	}
 	slab = c->slab;
 	if (!slab)
 		goto new_slab;
 	if (unlikely(node != NUMA_NO_NODE && slab_nid(slab) != node)) {
 		stat(s, ALLOC_NODE_MISMATCH);
-		flush_slot(s, c);
+		flush_cpu_slab(s, c);
 		goto new_slab;
 	}
 	freelist = c->freelist;
@@ -1084,23 +1100,514 @@ new_slab:
 	goto load_freelist;
 }
 
-static void *___slab_alloc_any(struct kmem_cache *s, gfp_t gfp, int node)
+/* slab_alloc_cpu - one object off the cpu slab, or from what lies behind it. */
+static inline void *slab_alloc_cpu(struct kmem_cache *s, gfp_t gfp, int node,
+				   struct kmem_cache_cpu *c)
 {
-	struct kmem_cache_cpu *c;
-	void *object;
+	void *object = c->freelist;
 
-	if (unlikely(!cpu_attached()) && cpu_attach())
-		return alloc_single_nocpu(s, gfp, node);
-	c = cpu_slot(s);
-	object = c->freelist;
 	if (object && (node == NUMA_NO_NODE || (c->slab && slab_nid(c->slab) == node))) {
-		if (likely(freeptr_ok(s, c, (uintptr_t)get_freepointer(s, object)))) {
-			c->freelist = get_freepointer(s, object);
+		uintptr_t next = (uintptr_t)get_freepointer(s, object);
+
+		if (likely(freeptr_ok(s, c, next))) {
+			c->freelist = (void *)next;
 			return object;
 		}
 		isolate_cpu_slab(s, c, object);
 	}
 	return ___slab_alloc(s, gfp, node, c);
+}
+
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
+			void *tail, unsigned int cnt);
+
+/* ------------------------------------------------------------- sheaves */
+
+/*
+ * Sheaves (Linux 6.18's per-CPU sheaves in mm/slub.c; per thread here,
+ * as the rest of the cpu layer).  In front of the cpu slab each slot
+ * keeps a main and a spare sheaf, arrays of up to sheaf_capacity free
+ * objects, and the fast paths only pop and push the main one
+ * (slub_fast.h).  When it runs empty (allocation) or full (free), the
+ * slow path swaps in the spare if that can serve; else trades with the
+ * node's barn (a few full and empty sheaves under list_lock, for any
+ * thread of the node); else refills the main sheaf from the cpu slab
+ * (sheaf_refill) or flushes it to the slabs (sheaf_flush).  Slabs,
+ * partial lists and frozen slabs are so touched in batches, and a thread
+ * that frees as much as it allocates recycles objects through its
+ * sheaves without reaching a slab.
+ *
+ * What uslab keeps that the kernel's sheaves give up: every object in a
+ * sheaf is marked free in its free-pointer word (it encodes NULL), so a
+ * second free of it is caught (object_looks_free) whichever sheaf holds
+ * it; the mark is checked when the object leaves (sheaf_mark_ok); and a
+ * pointer that is not an object of the cache never gets in.
+ *
+ * Memory in sheaves is bounded: two per slot and cache, and
+ * MAX_BARN_FULL full plus MAX_BARN_EMPTY empty ones per barn.  It goes
+ * back when the thread exits (flush_area), on kmem_cache_shrink() and
+ * uslab_trim() (the caller's at once, other threads' on their next slow
+ * path through flush_gen) and on destroy.  A slab_debug cache has no
+ * sheaves (its objects take only the slow paths), nor a cache whose
+ * objects are so large that fewer than SHEAF_MIN_OBJECTS fit in
+ * SHEAF_MAX_BYTES, nor any with the slub_sheaf_capacity option at 0.
+ * The sheaves themselves are objects of the slub_sheaf cache, which has
+ * none.  Only the slot reaches its sheaves, so a per-CPU owner (rseq)
+ * could hold them as it would hold the cpu slab.
+ */
+#define MAX_BARN_FULL		10
+#define MAX_BARN_EMPTY		10
+#define SHEAF_MAX_BYTES		(64u << 10)
+#define SHEAF_MIN_OBJECTS	4
+
+static struct kmem_cache *sheaf_cache;
+
+static unsigned int sheaf_capacity_for(const struct kmem_cache *s)
+{
+	unsigned int fit = SHEAF_MAX_BYTES / s->size;
+
+	if (!sheaf_cache || s == sheaf_cache || kmem_cache_debug(s) || fit < SHEAF_MIN_OBJECTS)
+		return 0;
+	return min_t(unsigned int, fit, (unsigned int)uslab_opt(OPT_SLUB_SHEAF_CAPACITY));
+}
+
+static struct slab_sheaf *sheaf_new(struct kmem_cache *s)
+{
+	struct slab_sheaf *sh = __slab_alloc(sheaf_cache, GFP_NOWAIT | __GFP_NOWARN, NUMA_NO_NODE);
+
+	if (!sh)
+		return NULL;
+	sh->size = 0;
+	sh->capacity = slub_cache(s)->sheaf_capacity;
+	stat(s, SHEAF_ALLOC);
+	return sh;
+}
+
+static void sheaf_free(struct kmem_cache *s, struct slab_sheaf *sh)
+{
+	stat(s, SHEAF_FREE);
+	slab_free_slow(sheaf_cache, sh, NULL);
+}
+
+/* Make @sh the slot's main sheaf (its size and array copied into the slot). */
+static inline void sheaf_load(struct kmem_cache_cpu *c, struct slab_sheaf *sh)
+{
+	c->main = sh;
+	c->sheaf_objects = sh->objects;
+	c->sheaf_size = sh->size;
+	c->sheaf_capacity = sh->capacity;
+}
+
+/* A sheaf from @n's barn, full or empty; NULL if there is none. */
+static struct slab_sheaf *barn_take(struct kmem_cache_node *n, bool full)
+{
+	struct list_head *list = full ? &n->barn_full : &n->barn_empty;
+	unsigned int *nr = full ? &n->nr_barn_full : &n->nr_barn_empty;
+	struct slab_sheaf *sh = NULL;
+
+	if (!READ_ONCE(*nr))
+		return NULL;
+	spin_lock(&n->list_lock);
+	if (!list_empty(list)) {
+		sh = list_first_entry(list, struct slab_sheaf, barn_list);
+		list_del(&sh->barn_list);
+		(*nr)--;
+	}
+	spin_unlock(&n->list_lock);
+	return sh;
+}
+
+/* Put @sh in @n's barn; false if there is no room for it. */
+static bool barn_give(struct kmem_cache_node *n, struct slab_sheaf *sh, bool full)
+{
+	unsigned int *nr = full ? &n->nr_barn_full : &n->nr_barn_empty;
+	bool ok = false;
+
+	if (READ_ONCE(*nr) >= (full ? MAX_BARN_FULL : MAX_BARN_EMPTY))
+		return false;
+	spin_lock(&n->list_lock);
+	if (*nr < (full ? MAX_BARN_FULL : MAX_BARN_EMPTY)) {
+		list_add(&sh->barn_list, full ? &n->barn_full : &n->barn_empty);
+		(*nr)++;
+		ok = true;
+	}
+	spin_unlock(&n->list_lock);
+	return ok;
+}
+
+static inline struct kmem_cache_node *barn_node(const struct kmem_cache *s)
+{
+	return get_node(s, numa_node_id());
+}
+
+/*
+ * sheaf_flush - give @cnt objects of a sheaf back to their slabs.  Each
+ * was checked when it entered the sheaf.  An object of the calling
+ * thread's cpu slab, or of a slab it has frozen, goes back with plain
+ * stores; objects of any other slab that sit near each other in @objs go
+ * back with one compare-and-swap (the kernel's build_detached_freelist()
+ * groups them so too, looking a few entries ahead).  @objs is clobbered.
+ */
+static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
+{
+	struct kmem_cache_cpu *c = cpu_slot(s);	/* the dummy slot matches nothing */
+
+	stat_add(s, SHEAF_FLUSH, cnt);
+	for (unsigned int i = 0; i < cnt; i++) {
+		void *x = objs[i], *head = x;
+		struct page *page;
+		struct slab *slab;
+		unsigned int nr = 1, misses = 0;
+
+		if (!x)
+			continue;
+		if ((uintptr_t)x - c->base < c->span) {
+			set_freepointer(s, x, c->freelist);
+			c->freelist = x;
+			continue;
+		}
+		page = virt_to_head_page(x);
+		slab = page_slab(page);
+		if (slab_owned_by_me(slab)) {
+			slab_push_local(s, slab, x);
+			continue;
+		}
+		for (unsigned int j = i + 1; j < cnt && misses < 3; j++) {
+			void *y = objs[j];
+
+			if (!y)
+				continue;
+			if (virt_to_head_page(y) != page) {
+				misses++;
+				continue;
+			}
+			set_freepointer(s, y, head);
+			head = y;
+			nr++;
+			objs[j] = NULL;
+		}
+		__slab_free(s, slab, head, x, nr);
+	}
+}
+
+/*
+ * sheaf_refill - fill the main sheaf from the cpu slab (and what lies
+ * behind it); false if not one object could be had.
+ */
+static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t gfp)
+{
+	unsigned int n = c->sheaf_size, first = n;
+
+	gfp &= ~__GFP_ZERO;
+	while (n < c->sheaf_capacity) {
+		void *object = slab_alloc_cpu(s, gfp, NUMA_NO_NODE, c);
+
+		if (!object)
+			break;
+		set_freepointer(s, object, NULL);
+		c->sheaf_objects[n++] = object;
+		/* Past the first object a shortage is no failure: no warning, no panic. */
+		gfp = (gfp | __GFP_NOWARN) & ~__GFP_NOFAIL;
+	}
+	/*
+	 * Pops take the top first: reverse what came in, so that objects go
+	 * out in the order the slabs gave them (address order in a fresh
+	 * slab), and a slab is used up before the next one is started.
+	 */
+	for (unsigned int i = first, j = n; i + 1 < j; i++, j--) {
+		void *tmp = c->sheaf_objects[i];
+
+		c->sheaf_objects[i] = c->sheaf_objects[j - 1];
+		c->sheaf_objects[j - 1] = tmp;
+	}
+	c->sheaf_size = n;
+	stat_add(s, SHEAF_REFILL, n - first);
+	return n > first;
+}
+
+/* sheaf_setup - give the slot a main sheaf, empty; false if none can be had. */
+static bool sheaf_setup(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab_sheaf *sh = barn_take(barn_node(s), false);
+
+	if (!sh)
+		sh = sheaf_new(s);
+	if (!sh)
+		return false;
+	sh->size = 0;
+	sheaf_load(c, sh);
+	return true;
+}
+
+/*
+ * sheaf_fill_main - the main sheaf is empty: swap in the spare if it has
+ * objects, else trade it for a full sheaf of the barn, else refill it.
+ * False if the slot has no sheaves and cannot have one, or no object
+ * could be had.
+ */
+static bool sheaf_fill_main(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t gfp)
+{
+	struct slab_sheaf *spare = c->spare, *full;
+	struct kmem_cache_node *n;
+
+	if (!c->main && !sheaf_setup(s, c))
+		return false;
+	c->main->size = c->sheaf_size;
+	if (spare && spare->size) {
+		c->spare = c->main;
+		sheaf_load(c, spare);
+		return true;
+	}
+	n = barn_node(s);
+	full = barn_take(n, true);
+	if (full) {
+		stat(s, BARN_GET);
+		if (!spare)
+			c->spare = c->main;
+		else if (!barn_give(n, c->main, false))
+			sheaf_free(s, c->main);
+		sheaf_load(c, full);
+		return true;
+	}
+	stat(s, BARN_GET_FAIL);
+	return sheaf_refill(s, c, gfp);
+}
+
+/*
+ * sheaf_make_room - the main sheaf is full (or the slot has none yet):
+ * swap in the spare if it is empty; else put the full sheaf aside (as
+ * the spare, or in the barn) for an empty one; else flush it to the
+ * slabs.  False only if the slot has no sheaves and cannot have one.
+ */
+static bool sheaf_make_room(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab_sheaf *spare = c->spare, *empty;
+	struct kmem_cache_node *n;
+
+	if (!c->main)
+		return sheaf_setup(s, c);
+	c->main->size = c->sheaf_size;
+	if (spare && !spare->size) {
+		c->spare = c->main;
+		sheaf_load(c, spare);
+		return true;
+	}
+	n = barn_node(s);
+	if (!spare || READ_ONCE(n->nr_barn_full) < MAX_BARN_FULL) {
+		empty = barn_take(n, false);
+		if (!empty)
+			empty = sheaf_new(s);
+		if (empty) {
+			empty->size = 0;
+			if (!spare) {
+				c->spare = c->main;
+				sheaf_load(c, empty);
+				return true;
+			}
+			if (barn_give(n, c->main, true)) {
+				stat(s, BARN_PUT);
+				sheaf_load(c, empty);
+				return true;
+			}
+			if (!barn_give(n, empty, false))
+				sheaf_free(s, empty);
+		}
+	}
+	stat(s, BARN_PUT_FAIL);
+	sheaf_flush(s, c->sheaf_objects, c->sheaf_size);
+	c->sheaf_size = 0;
+	return true;
+}
+
+/*
+ * alloc_corrupt_sheaf - the object on top of the main sheaf has lost its
+ * free mark (sheaf_mark_ok).  Report it and leave it out: it stays
+ * counted as in use, so it is never handed out, and nothing it holds is
+ * trusted.  Not fatal: the allocation goes on with the next object.
+ */
+static noinline __cold void sheaf_drop_corrupt(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	void *object = c->sheaf_objects[--c->sheaf_size];
+	struct slab *slab = page_slab(virt_to_head_page(object));
+
+	slab_report_banner(s->name, "Freechain corrupt");
+	print_slab(slab);
+	pr_err("Object %p @offset=%lu: its free mark was overwritten while it sat in a sheaf\n",
+	       object, (unsigned long)((uintptr_t)object - (uintptr_t)slab_address(slab)));
+	pr_err("(written after it was freed, overflowed into by its neighbour, or freed twice at once)\n");
+	pr_err("FIX %s: Object at %p not handed out again: it stays allocated\n\n", s->name, object);
+	dump_stack();
+	uslab_count_error();
+}
+
+noinline void *alloc_corrupt_sheaf(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	sheaf_drop_corrupt(s, cpu_slot(s));
+	return __slab_alloc(s, gfp, node);
+}
+
+/*
+ * sheaf_alloc - an object off the main sheaf, filling it first if it is
+ * empty; NULL if the slot cannot have sheaves now or no object could be
+ * had (the caller then takes the cpu slab's path).
+ */
+static void *sheaf_alloc(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t gfp)
+{
+	for (;;) {
+		void *object;
+
+		if (!c->sheaf_size && !sheaf_fill_main(s, c, gfp))
+			return NULL;
+		object = c->sheaf_objects[c->sheaf_size - 1];
+		if (likely(sheaf_mark_ok(s, object))) {
+			c->sheaf_size--;
+			return object;
+		}
+		sheaf_drop_corrupt(s, c);
+	}
+}
+
+/* sheaves_free - the free of @x (checked) onto the main sheaf; false if the slot has none. */
+static bool sheaves_free(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
+{
+	if (c->sheaf_size >= c->sheaf_capacity && !sheaf_make_room(s, c))
+		return false;
+	set_freepointer(s, x, NULL);
+	c->sheaf_objects[c->sheaf_size++] = x;
+	return true;
+}
+
+/*
+ * flush_sheaves - give back everything in the slot's sheaves, and the
+ * sheaves; whether there were any.
+ */
+static bool flush_sheaves(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab_sheaf *main = c->main, *spare = c->spare;
+	unsigned int size = c->sheaf_size;
+
+	if (!main && !spare)
+		return false;
+	if (unlikely(c->sheaf_busy)) {
+		/*
+		 * A thread that did not survive fork(), caught changing its
+		 * sheaves: they may be half swapped.  Leave what they hold
+		 * (counted as in use; at most two sheaves' worth), rather
+		 * than risk freeing an object twice.
+		 */
+		c->sheaf_busy = 0;
+		c->main = NULL;
+		c->spare = NULL;
+		c->sheaf_objects = NULL;
+		c->sheaf_size = 0;
+		c->sheaf_capacity = 0;
+		return false;
+	}
+	c->main = NULL;
+	c->spare = NULL;
+	c->sheaf_objects = NULL;
+	c->sheaf_size = 0;
+	c->sheaf_capacity = 0;
+	if (main) {
+		sheaf_flush(s, main->objects, size);
+		sheaf_free(s, main);
+	}
+	if (spare) {
+		sheaf_flush(s, spare->objects, spare->size);
+		sheaf_free(s, spare);
+	}
+	return true;
+}
+
+/* flush_barn - empty every node's barn into the slabs; whether there was anything. */
+static bool flush_barn(struct kmem_cache *s)
+{
+	bool any = false;
+
+	for (int node = 0; node < nr_node_ids; node++) {
+		struct kmem_cache_node *n = get_node(s, node);
+		struct slab_sheaf *sh, *tmp;
+		struct list_head full, empty;
+
+		if (!READ_ONCE(n->nr_barn_full) && !READ_ONCE(n->nr_barn_empty))
+			continue;
+		INIT_LIST_HEAD(&full);
+		INIT_LIST_HEAD(&empty);
+		spin_lock(&n->list_lock);
+		while (!list_empty(&n->barn_full)) {
+			sh = list_first_entry(&n->barn_full, struct slab_sheaf, barn_list);
+			list_del(&sh->barn_list);
+			list_add(&sh->barn_list, &full);
+		}
+		while (!list_empty(&n->barn_empty)) {
+			sh = list_first_entry(&n->barn_empty, struct slab_sheaf, barn_list);
+			list_del(&sh->barn_list);
+			list_add(&sh->barn_list, &empty);
+		}
+		n->nr_barn_full = 0;
+		n->nr_barn_empty = 0;
+		spin_unlock(&n->list_lock);
+		any = true;
+		list_for_each_entry_safe(sh, tmp, &full, barn_list) {
+			sheaf_flush(s, sh->objects, sh->size);
+			sheaf_free(s, sh);
+		}
+		list_for_each_entry_safe(sh, tmp, &empty, barn_list)
+			sheaf_free(s, sh);
+	}
+	return any;
+}
+
+/*
+ * sheaf_begin / sheaf_end - around the slow paths' changes to a slot's
+ * sheaves.  fork() may copy the memory of a thread that is halfway
+ * through one (a swap stores main and spare, then the size, in several
+ * steps); the child flushes the slots of the threads that did not
+ * survive, and must not trust one caught so (flush_sheaves).  The fast
+ * paths need no mark: a push stores the object before the size that
+ * makes it part of the sheaf, and a pop takes it off the size first, so
+ * a copy taken in between leaks one object at most, never frees one twice.
+ */
+static inline void sheaf_begin(struct kmem_cache_cpu *c)
+{
+	c->sheaf_busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void sheaf_end(struct kmem_cache_cpu *c)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	c->sheaf_busy = 0;
+}
+
+/* flush_slot - give back a slot's sheaves, then its cpu slab and chain. */
+static void flush_slot(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	flush_sheaves(s, c);
+	flush_cpu_slab(s, c);
+}
+
+static void *___slab_alloc_any(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	struct kmem_cache_cpu *c;
+
+	if (unlikely(!cpu_attached()) && cpu_attach())
+		return alloc_single_nocpu(s, gfp, node);
+	c = cpu_slot(s);
+	if (unlikely(c->gen != READ_ONCE(slub_cache(s)->flush_gen))) {
+		flush_slot(s, c);
+		c->gen = READ_ONCE(slub_cache(s)->flush_gen);
+	}
+	if (node == NUMA_NO_NODE && slub_cache(s)->sheaf_capacity) {
+		void *object;
+
+		sheaf_begin(c);
+		object = sheaf_alloc(s, c, gfp);
+		sheaf_end(c);
+		if (object)
+			return object;
+	}
+	return slab_alloc_cpu(s, gfp, node, c);
 }
 
 /*
@@ -1237,25 +1744,47 @@ static bool check_live_object(struct kmem_cache *s, struct slab *slab, const voi
 }
 
 /*
- * slab_free_slow - a free that is not into this slot's cpu slab: check
- * everything the fast path's range check proved, then __slab_free().
+ * slab_free_slow - a free the fast path did not finish: the main sheaf
+ * is full or the slot has none, or @page (any page of @x's slab, or
+ * NULL) did not show @x to be in a slab of @s.  Check everything, then
+ * the sheaves, or the slab: its owner's local list, or __slab_free().
  */
-noinline void slab_free_slow(struct kmem_cache *s, void *x, struct slab *slab)
+noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *page)
 {
-	if (!slab) {
-		struct page *page = kmem_cache_free_lookup(x);
+	struct slab *slab;
 
-		if (!page)
-			return;
-		slab = page_slab(page);
-	}
-	s = cache_from_obj(s, slab_page(slab));
+	if (page && (page->flags & PG_slab))
+		page = compound_head(page);
+	else if (!(page = kmem_cache_free_lookup(x)))
+		return;
+	slab = page_slab(page);
+	s = cache_from_obj(s, page);
 	if (unlikely(kmem_cache_debug(s))) {
 		slab_free_debug(s, slab, x);
 		return;
 	}
 	if (!check_live_object(s, slab, x))
 		return;
+	if (slub_cache(s)->sheaf_capacity && cpu_attached()) {
+		struct kmem_cache_cpu *c = cpu_slot(s);
+		bool done;
+
+		sheaf_begin(c);
+		done = sheaves_free(s, c, x);
+		sheaf_end(c);
+		if (done) {
+			stat(s, FREE_SLOWPATH);
+			return;
+		}
+	}
+	if (slab == cpu_slot(s)->slab) {
+		struct kmem_cache_cpu *c = cpu_slot(s);
+
+		set_freepointer(s, x, c->freelist);
+		c->freelist = x;
+		stat(s, FREE_LOCAL);
+		return;
+	}
 	if (slab_owned_by_me(slab)) {
 		slab_push_local(s, slab, x);
 		stat(s, FREE_LOCAL);
@@ -1267,7 +1796,7 @@ noinline void slab_free_slow(struct kmem_cache *s, void *x, struct slab *slab)
 
 noinline void report_fast_free(struct kmem_cache *s, void *x, bool double_free)
 {
-	struct slab *slab = cpu_slot(s)->slab;
+	struct slab *slab = page_slab(virt_to_head_page(x));
 
 	if (double_free)
 		object_bug(s, slab, x, "Object already free");
@@ -1509,6 +2038,7 @@ static int slub_create(struct kmem_cache *s, slab_flags_t flags)
 	set_cpu_partial(s);
 	if (kmem_cache_debug(s))
 		slub_cache(s)->cpu_partial = 0;	/* no cpu partial chain: see slab_alloc_debug */
+	slub_cache(s)->sheaf_capacity = sheaf_capacity_for(s);
 
 	slot = cpu_slot_alloc();
 	if (slot < 0) {
@@ -1568,16 +2098,33 @@ static long free_partial_empty(struct kmem_cache *s)
 	return remaining;
 }
 
+/*
+ * slub_shrink - the caller's sheaves, the barns, then the caller's cpu
+ * slab (last: giving objects back may freeze slabs onto its chain), and
+ * every empty slab on the node lists.  Other threads flush on their next
+ * slow path (flush_gen).
+ */
 static int slub_shrink(struct kmem_cache *s)
 {
+	bool freed_sheaves = false;
+
 	__atomic_add_fetch(&slub_cache(s)->flush_gen, 1, __ATOMIC_RELAXED);
+	if (cpu_attached())
+		freed_sheaves = flush_sheaves(s, cpu_slot(s));
+	freed_sheaves |= flush_barn(s);
 	if (cpu_attached()) {
 		struct kmem_cache_cpu *c = cpu_slot(s);
 
-		flush_slot(s, c);
+		flush_cpu_slab(s, c);
 		c->gen = READ_ONCE(slub_cache(s)->flush_gen);
 	}
 	free_partial_empty(s);
+	/* The sheaves went back to slub_sheaf, which may have been shrunk already. */
+	if (freed_sheaves) {
+		if (cpu_attached())
+			flush_cpu_slab(sheaf_cache, cpu_slot(sheaf_cache));
+		free_partial_empty(sheaf_cache);
+	}
 	return 0;
 }
 
@@ -1593,6 +2140,9 @@ static int slub_shutdown(struct kmem_cache *s)
 {
 	static const char text[] = "Objects remaining in %s on __kmem_cache_shutdown()";
 
+	/* sheaves first: giving their objects back may freeze slabs onto our chain */
+	cpu_for_each_area(flush_area_sheaves, s);
+	flush_barn(s);
 	cpu_for_each_area(flush_area_slot, s);
 	if (!free_partial_empty(s))
 		return 0;
@@ -1699,6 +2249,20 @@ static void slub_init_late(void)
 
 	list_for_each_entry(s, &slab_caches, list)
 		init_cache_random_seq(s);
+	/*
+	 * The sheaves' own cache, never merged (a cache it merged into would
+	 * have sheaves made of itself); then sheaves for the caches made so far.
+	 */
+	s = kmem_cache_zalloc(kmem_cache, GFP_NOWAIT);
+	if (!s)
+		uslab_panic("SLUB: cannot allocate the slub_sheaf cache\n");
+	create_boot_cache(s, "slub_sheaf", sizeof(struct slab_sheaf),
+			  SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE);
+	list_add_tail(&s->list, &slab_caches);
+	s->refcount = 1;
+	sheaf_cache = s;
+	list_for_each_entry(s, &slab_caches, list)
+		slub_cache(s)->sheaf_capacity = sheaf_capacity_for(s);
 }
 
 /* ----------------------------------------------------------- slabinfo */
@@ -1782,6 +2346,14 @@ static const char *const slub_stat_names[NR_SLUB_STAT_ITEMS] = {
 	[CPU_PARTIAL_NODE] = "cpu_partial_node",
 	[CPU_PARTIAL_DRAIN] = "cpu_partial_drain",
 	[FREE_LOCAL] = "free_local",
+	[SHEAF_FLUSH] = "sheaf_flush",
+	[SHEAF_REFILL] = "sheaf_refill",
+	[SHEAF_ALLOC] = "sheaf_alloc",
+	[SHEAF_FREE] = "sheaf_free",
+	[BARN_GET] = "barn_get",
+	[BARN_GET_FAIL] = "barn_get_fail",
+	[BARN_PUT] = "barn_put",
+	[BARN_PUT_FAIL] = "barn_put_fail",
 };
 
 /*
@@ -1909,7 +2481,7 @@ static bool slub_check_object(struct kmem_cache *s, struct page *page, const voi
 
 static void slub_free_slab_object(struct kmem_cache *s, void *x, struct page *page)
 {
-	slab_free_slow(s, x, page_slab(page));
+	slab_free_slow(s, x, page);
 }
 
 const struct slab_backend slub_backend = {

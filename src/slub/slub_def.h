@@ -94,25 +94,64 @@ static inline unsigned int slab_order(const struct slab *slab)
 }
 
 /*
+ * slab_sheaf - an array of free objects in front of the slabs (Linux
+ * 6.18's sheaves, slub.c "Sheaves").  A thread has a main and a spare
+ * sheaf per cache; a node keeps a few more, full and empty, in its barn.
+ * Every object in a sheaf is marked free in its free-pointer word (it
+ * encodes NULL), so a second free of it is caught like any double free.
+ */
+#define SHEAF_CAPACITY_MAX	32
+
+struct slab_sheaf {
+	/*
+	 * Nothing lives in the first word: a program's one-byte overflow off
+	 * the end of the last object of the slab before this one lands here
+	 * (the shim's string tests do it), and a list pointer there would be
+	 * cut.  The shim lets such programs run; this keeps them running.
+	 */
+	unsigned long guard;
+	struct list_head barn_list;	/* on a barn's full or empty list */
+	unsigned int size;		/* objects held (stale while it is a slot's main) */
+	unsigned int capacity;
+	void *objects[SHEAF_CAPACITY_MAX];
+};
+
+/*
  * kmem_cache_cpu - a cache's state on one "CPU" (a thread slot, see cpu.h).
  * Only the owning thread reads or writes it, so the fast paths need no
- * atomics.  base/span describe the objects of the cpu slab: the free fast
- * path's single range check both finds the slab and proves the pointer is
- * one of this cache's objects in memory we own.
+ * atomics.  The first line is the sheaves': the fast paths pop and push
+ * sheaf_objects[] (the main sheaf's array, its size and capacity copied
+ * here so that a slot without sheaves, capacity 0, sends both paths to
+ * the slow path with no test of its own).  The second line is the cpu
+ * slab, which refills and takes back sheaves, and serves caches without
+ * them.  base/span describe the objects of the cpu slab.
  */
 struct kmem_cache_cpu {
-	void *freelist;		/* next free object of the cpu slab (hardened links) */
+	void **sheaf_objects;	/* main->objects */
+	unsigned int sheaf_size;	/* objects in the main sheaf */
+	unsigned int sheaf_capacity;	/* its capacity; 0: no sheaves (yet) */
+	struct slab_sheaf *main;	/* NULL until the slot has sheaves */
+	struct slab_sheaf *spare;	/* empty, full or partly full; or NULL */
+	unsigned long gen;	/* the cache's flush_gen this slot has seen */
+	/*
+	 * Set while the owner changes its sheaves on a slow path: a forked
+	 * child does not trust such a slot of a thread that did not survive
+	 * the fork (slub.c, sheaf_begin).
+	 */
+	unsigned int sheaf_busy;
+
+	/* next free object of the cpu slab (hardened links) */
+	void *freelist __attribute__((aligned(CACHE_LINE_SIZE)));
 	uintptr_t base;		/* address of the cpu slab's first object */
 	size_t span;		/* objects * size of the cpu slab; 0 when none */
 	struct slab *slab;	/* the cpu slab, frozen */
 	struct slab *partial;	/* frozen partial slabs, linked through slab->next */
-	unsigned long gen;	/* the cache's flush_gen this slot has seen */
+	struct slab *partial_tail;	/* the newest slab on the chain */
 	unsigned int partial_slabs;	/* slabs on the partial chain */
 	int partial_objects;	/* free objects on it when they joined, approx */
-	struct slab *partial_tail;	/* the newest slab on the chain */
 };
 
-_Static_assert(sizeof(struct kmem_cache_cpu) == CPU_SLOT_SIZE, "one slot, one cache line");
+_Static_assert(sizeof(struct kmem_cache_cpu) == CPU_SLOT_SIZE, "one slot, two cache lines");
 
 /* The order of a slab and its number of objects, packed as the kernel does. */
 struct kmem_cache_order_objects {
@@ -153,6 +192,11 @@ struct kmem_cache_node {
 	long nr_slabs;		/* atomic: all slabs of the cache on this node */
 	long total_objects;	/* atomic */
 	struct list_head full;	/* slab_debug caches only: their full slabs */
+	/* the barn: sheaves kept for any thread of the node, under list_lock */
+	struct list_head barn_full;
+	struct list_head barn_empty;
+	unsigned int nr_barn_full;
+	unsigned int nr_barn_empty;
 };
 
 /* SLUB's part of struct kmem_cache (kmem_cache_be()). */
@@ -167,21 +211,24 @@ struct slub_cache {
 	unsigned int *random_seq;	/* freelist order of a new slab, or NULL */
 	unsigned int red_left_pad;	/* slab_debug Z: red zone before each object */
 	bool object_poison;		/* slab_debug P on a cache whose free objects may be poisoned */
+	unsigned int sheaf_capacity;	/* objects per sheaf; 0: no sheaves (slub.c) */
 	struct kmem_cache_node *node[];	/* nr_node_ids of them */
 };
 
 /*
  * SLUB's statistics counters (the kernel's enum stat_item, counted with
- * stat() from stats.h; on with the slab_stats option).  FREE_LOCAL is
- * uslab's: a free onto a frozen slab's owner-local list (slub.c), so that
- * free_fastpath + free_local + free_slowpath is every free, as
- * alloc_fastpath + alloc_slowpath is every allocation.
+ * stat() from stats.h; on with the slab_stats option), and its sheaf and
+ * barn counters (Linux 6.18).  FREE_LOCAL is uslab's: a free, in a cache
+ * without sheaves, onto the cpu slab or a frozen slab's owner-local list
+ * (slub.c), so that free_fastpath + free_local + free_slowpath is every
+ * free, as alloc_fastpath + alloc_slowpath is every allocation.  The
+ * objects sheaves move in bulk count in sheaf_refill and sheaf_flush.
  */
 enum stat_item {
-	ALLOC_FASTPATH,		/* from the cpu freelist */
+	ALLOC_FASTPATH,		/* off the main sheaf (slub_fast.h) */
 	ALLOC_SLOWPATH,		/* through __slab_alloc */
-	FREE_FASTPATH,		/* onto the cpu freelist */
-	FREE_SLOWPATH,		/* through slab_free_slow, not to a local list */
+	FREE_FASTPATH,		/* onto the main sheaf */
+	FREE_SLOWPATH,		/* through slab_free_slow: a sheaf made room for, or __slab_free */
 	FREE_FROZEN,		/* into a slab frozen by another thread */
 	FREE_ADD_PARTIAL,	/* a full slab's first free put it on a node list */
 	FREE_REMOVE_PARTIAL,	/* a free emptied a partial slab, freed */
@@ -204,7 +251,15 @@ enum stat_item {
 	CPU_PARTIAL_FREE,	/* a free froze a slab onto the cpu partial chain */
 	CPU_PARTIAL_NODE,	/* node partial slabs moved to the cpu partial chain */
 	CPU_PARTIAL_DRAIN,	/* the cpu partial chain drained to the node */
-	FREE_LOCAL,		/* uslab: onto a frozen slab's owner-local list */
+	FREE_LOCAL,		/* uslab, without sheaves: onto the cpu slab or an owned slab */
+	SHEAF_FLUSH,		/* objects flushed from a sheaf to the slabs */
+	SHEAF_REFILL,		/* objects moved from the slabs into a sheaf */
+	SHEAF_ALLOC,		/* a sheaf allocated */
+	SHEAF_FREE,		/* a sheaf freed */
+	BARN_GET,		/* a full sheaf taken from the barn */
+	BARN_GET_FAIL,		/* ... none there */
+	BARN_PUT,		/* a full sheaf put in the barn */
+	BARN_PUT_FAIL,		/* ... no room */
 	NR_SLUB_STAT_ITEMS
 };
 

@@ -11,9 +11,9 @@
 #include "../stats.h"
 
 void *__slab_alloc(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
-void slab_free_slow(struct kmem_cache *s, void *x, struct slab *slab) __hidden;
+void slab_free_slow(struct kmem_cache *s, void *x, struct page *page) __hidden;
 void report_fast_free(struct kmem_cache *s, void *x, bool double_free) __hidden;
-void *alloc_corrupt_freelist(struct kmem_cache *s, void *object, gfp_t gfp, int node) __hidden;
+void *alloc_corrupt_sheaf(struct kmem_cache *s, gfp_t gfp, int node) __hidden;
 
 /* ------------------------------------------------------ free pointers */
 
@@ -121,8 +121,22 @@ static __always_inline bool freeptr_ok(const struct kmem_cache *s,
 }
 
 /*
- * slub_alloc_node - the allocation fast path: pop the slot's freelist,
- * checking the link it leaves behind (docs/checks.md has the count).
+ * sheaf_mark_ok - whether the free-pointer word of @object, popped off a
+ * sheaf, still holds the mark every object in a sheaf carries (NULL,
+ * encoded): if not, it was written after it was freed (a use after free,
+ * an overflow from its neighbour) or it is in two sheaves at once (a
+ * double free that raced past the free-time check and was handed out).
+ */
+static __always_inline bool sheaf_mark_ok(const struct kmem_cache *s, const void *object)
+{
+	uintptr_t addr = (uintptr_t)object + s->offset;
+
+	return *(const uintptr_t *)addr == freeptr_mask(s, addr);
+}
+
+/*
+ * slub_alloc_node - the allocation fast path: pop the main sheaf of the
+ * slot and check the object's free mark (docs/checks.md has the count).
  * With @stats (a compile-time constant) it is the counting copy that
  * slab_fast.h dispatches to when the counters are on (stats.h).
  */
@@ -130,15 +144,15 @@ static __always_inline void *slub_alloc_node_x(struct kmem_cache *s, gfp_t gfp, 
 					       const bool stats)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
-	void *object = c->freelist;
-	uintptr_t next;
+	unsigned int n = c->sheaf_size;
+	void *object;
 
-	if (unlikely(!object || (gfp & __GFP_ZERO) || node != NUMA_NO_NODE))
+	if (unlikely(!n || (gfp & __GFP_ZERO) || node != NUMA_NO_NODE))
 		return __slab_alloc(s, gfp, node);
-	next = (uintptr_t)get_freepointer(s, object);
-	if (unlikely(!freeptr_ok(s, c, next)))
-		return alloc_corrupt_freelist(s, object, gfp, node);
-	c->freelist = (void *)next;
+	object = c->sheaf_objects[n - 1];
+	if (unlikely(!sheaf_mark_ok(s, object)))
+		return alloc_corrupt_sheaf(s, gfp, node);
+	c->sheaf_size = n - 1;
 	clear_freepointer(s, object);
 	if (stats)
 		stat_add_on(s, ALLOC_FASTPATH, 1);
@@ -151,61 +165,59 @@ static __always_inline void *slub_alloc_node(struct kmem_cache *s, gfp_t gfp, in
 }
 
 /*
- * slub_free - the free fast path.  One range check against the
- * slot's cpu slab proves that @x is inside an object of this cache in
- * memory we own; then the object-start check, the already-free check, and
- * a push.  @page is any page of @x's slab if the caller knows it (kfree),
- * else NULL; it is only looked at once the cpu slab has missed.
+ * slub_free - the free fast path: prove that @x is the start of an
+ * object of @s that is not already free, mark it free and push it on the
+ * main sheaf.  An object of the slot's cpu slab (most often: sheaves are
+ * refilled from it) is proved by one range check against it.  Any other
+ * needs its page: every page of a slab names its cache and the slab's
+ * order, and a slab is aligned to its size, so the slab's first byte is
+ * @x with the low bits cleared, with no step to the head page.  @page is
+ * any page of @x's slab if the caller knows it (kfree, which has checked
+ * that it is a slab page of @s), else NULL.
  */
 static __always_inline void slub_free_x(struct kmem_cache *s, void *x, struct page *page,
 					const bool stats)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
-	uintptr_t off = (uintptr_t)x - c->base;
-	struct slab *slab = NULL;
+	unsigned int n = c->sheaf_size;
+	uintptr_t base = c->base, off = (uintptr_t)x - base, bytes = c->span;
 
-	if (likely(off < c->span)) {
-		if (unlikely(!is_object_offset(s, off))) {
+	if (unlikely(n >= c->sheaf_capacity))
+		goto slow;
+	if (unlikely(off >= bytes)) {
+		if (!page) {
+			if (unlikely(!addr_in_arena(x)))
+				goto slow;
+			page = __virt_to_page(x);
+			if (unlikely(page->slab_cache != s || !(page->flags & PG_slab)))
+				goto slow;
+		}
+		bytes = PAGE_SIZE << page->order;
+		off = (uintptr_t)x & (bytes - 1);
+		base = (uintptr_t)x - off;
+		if (unlikely(off > bytes - s->size)) {
 			report_fast_free(s, x, false);
 			return;
 		}
-		if (unlikely(object_looks_free(s, x, c->base, c->span))) {
-			report_fast_free(s, x, true);
-			return;
-		}
-		set_freepointer(s, x, c->freelist);
-		c->freelist = x;
-		if (stats)
-			stat_add_on(s, FREE_FASTPATH, 1);
+	}
+	if (unlikely(!is_object_offset(s, off))) {
+		report_fast_free(s, x, false);
 		return;
 	}
-	/*
-	 * Second tier: a slab this thread has frozen takes the object on its
-	 * local list, with the same checks and no atomic (slub.c, "Owner-local
-	 * frees").  kfree knows the page; kmem_cache_free finds it here.
-	 */
-	if (!page && addr_in_arena(x) && page_index(x) >= ARENA_META_PAGES) {
-		page = __virt_to_page(x);
-		if (!(page->flags & PG_slab))
-			page = NULL;
+	if (unlikely(object_looks_free(s, x, base, bytes))) {
+		report_fast_free(s, x, true);
+		return;
 	}
-	if (page)
-		slab = page_slab(compound_head(page));
-	if (slab && slab->slab_cache == s &&
-	    __atomic_load_n(&slab->owner, __ATOMIC_RELAXED) == (void *)uslab_cpu_area) {
-		uintptr_t base = (uintptr_t)slab_address(slab);
-		size_t span = (size_t)slab->objects * s->size;
-
-		off = (uintptr_t)x - base;
-		if (likely(off < span && is_object_offset(s, off) &&
-			   !object_looks_free(s, x, base, span))) {
-			slab_push_local(s, slab, x);
-			if (stats)
-				stat_add_on(s, FREE_LOCAL, 1);
-			return;
-		}
-	}
-	slab_free_slow(s, x, slab);
+	set_freepointer(s, x, NULL);
+	c->sheaf_objects[n] = x;
+	/* the object before the size that takes it in (slub.c, sheaf_begin) */
+	__atomic_signal_fence(__ATOMIC_RELEASE);
+	c->sheaf_size = n + 1;
+	if (stats)
+		stat_add_on(s, FREE_FASTPATH, 1);
+	return;
+slow:
+	slab_free_slow(s, x, page);
 }
 
 static __always_inline void slub_free(struct kmem_cache *s, void *x, struct page *page)

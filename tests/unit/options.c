@@ -94,6 +94,8 @@ static const struct { const char *name; long def, min, max; } table[] = {
 	{ "slub_min_objects", 0,  0, 32767 },
 	{ "page_retain_mb",   32, 0, 1L << 30 },
 	{ "page_limit_mb",    0,  0, 1L << 40 },
+	{ "page_retain_max_mb", 1024, 0, 1L << 30 },
+	{ "page_decay_ms",    1000, 0, 3600000 },
 	{ "numa_nodes",       1,  1, 64 },
 	{ "allocator",        0,  0, 1 },	/* 0: slub, 1: slab */
 };

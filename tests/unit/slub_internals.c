@@ -4,7 +4,8 @@
  * every struct kmem_cache and kmem_cache_node inside the kmem_cache and
  * kmem_cache_node caches; slab_state reached FULL; SLUB's order and
  * min_partial choices; the hardened free pointer; the kmalloc index table;
- * owner-local frees into this thread's cpu partial slabs.
+ * owner-local frees into this thread's cpu partial slabs.  All of it with
+ * the sheaves off, so that every call reaches the cpu slab layer.
  */
 #include "slub/slub_fast.h"
 #include <uslab/uslab.h>
@@ -35,7 +36,8 @@ static void bootstrap(void)
 			CHECK(nc && !strcmp(nc->name, "kmem_cache_node"));
 		}
 	}
-	CHECK_EQ(n, 2 + 13);	/* the two boot caches and the kmalloc caches */
+	/* the two boot caches, the kmalloc caches and the sheaves' own cache */
+	CHECK_EQ(n, 2 + 13 + 1);
 	struct kmem_cache *mine = kmem_cache_create("mine", 33, 0, SLAB_NO_MERGE, NULL);
 	CHECK(cache_of(mine) == kmem_cache);
 	CHECK(cache_of(slub_cache(mine)->node[0]) == cache_of(slub_cache(kmem_cache)->node[0]));
@@ -245,6 +247,11 @@ int main(void)
 {
 	/* SLUB's internals, whatever USLAB_ALLOCATOR says */
 	CHECK_EQ(uslab_option_set("allocator", 0), 0);
+	/*
+	 * The cpu slab layer under the sheaves, seen without them (each free
+	 * and allocation reaches it directly); slub_sheaves.c tests the sheaves.
+	 */
+	CHECK_EQ(uslab_option_set("slub_sheaf_capacity", 0), 0);
 	bootstrap();
 	kmalloc_table();
 	orders();
