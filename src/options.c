@@ -53,7 +53,7 @@ static struct uslab_option options[OPT__COUNT] = {
 	[OPT_SLAB_STATS]       = OPTION("slab_stats", "USLAB_SLAB_STATS", 0, 0, 1),
 	/* -1: SIGRTMAX - 4, decided at start-up (stats.c); 0: no handler */
 	[OPT_STATS_SIGNAL]     = OPTION("stats_signal", "USLAB_STATS_SIGNAL", -1, -1, 64),
-	[OPT_SLUB_SHEAF_CAPACITY] = OPTION("slub_sheaf_capacity", "USLAB_SLUB_SHEAF_CAPACITY", 32, 0, 32),
+	[OPT_SLUB_SHEAF_CAPACITY] = OPTION("slub_sheaf_capacity", "USLAB_SLUB_SHEAF_CAPACITY", 64, 0, 64),
 	[OPT_PAGE_RETAIN_MAX_MB] = OPTION("page_retain_max_mb", "USLAB_PAGE_RETAIN_MAX_MB", 1024, 0, 1L << 30),
 	[OPT_PAGE_DECAY_MS]    = OPTION("page_decay_ms", "USLAB_PAGE_DECAY_MS", 1000, 0, 3600000),
 };

@@ -420,25 +420,63 @@ static inline void set_slab_owner(struct slab *slab, void *area)
 }
 
 /*
+ * freelist_tail - the last object of the free list at @head in @slab, and
+ * how many objects it links (*@count).  A link that is not an object of
+ * @slab (the object was written after it was freed), or one link too
+ * many (a loop), ends the list there with a report, counted and not
+ * fatal: the objects past it stay counted as in use, never handed out.
+ */
+static void *freelist_tail(struct kmem_cache *s, struct slab *slab, void *head,
+			   unsigned int *count)
+{
+	uintptr_t base = slab_obj_base(s, slab);
+	size_t span = (size_t)slab->objects * s->size;
+	unsigned int n = 0;
+	void *p = head;
+
+	*count = 0;
+	if (!p)
+		return NULL;
+	for (;;) {
+		uintptr_t next = (uintptr_t)get_freepointer(s, p);
+
+		n++;
+		if (!next)
+			break;
+		if (unlikely(next - base >= span || !is_object_offset(s, next - base) ||
+			     n >= slab->objects)) {
+			slab_report_banner(s->name, "Freechain corrupt");
+			print_slab(slab);
+			pr_err("Object %p @offset=%lu: its free pointer decodes to %p, not an object of this slab\n",
+			       p, (unsigned long)((uintptr_t)p - base), (void *)next);
+			pr_err("FIX %s: Isolate corrupted freechain: the objects past it are not handed out again\n\n",
+			       s->name);
+			dump_stack();
+			uslab_count_error();
+			set_freepointer(s, p, NULL);
+			break;
+		}
+		p = (void *)next;
+	}
+	*count = n;
+	return p;
+}
+
+/*
  * take_local_freelist - the slab's local freelist, linked in front of
  * @freelist; the slab's local list is left empty.
  */
 static void *take_local_freelist(struct kmem_cache *s, struct slab *slab, void *freelist)
 {
-	void *local = (void *)slab->local_free, *p = local;
-	unsigned int n = 1;
+	void *local = (void *)slab->local_free, *p;
+	unsigned int n;
 
 	if (!local)
 		return freelist;
 	slab->local_free = 0;
 	if (!freelist)		/* the local list already ends in NULL */
 		return local;
-	for (void *next; (next = get_freepointer(s, p)); p = next) {
-		if (unlikely(++n > slab->objects)) {
-			slab_bug(s, slab, "Freepointer corrupt", "local freelist longer than the slab");
-			return freelist;
-		}
-	}
+	p = freelist_tail(s, slab, local, &n);
 	set_freepointer(s, p, freelist);
 	return local;
 }
@@ -474,13 +512,7 @@ static void deactivate_slab(struct kmem_cache *s, struct slab *slab, void *freel
 	VM_BUG_ON(!slab->frozen);
 	set_slab_owner(slab, NULL);
 	freelist = take_local_freelist(s, slab, freelist);
-	for (void *p = freelist; p; p = get_freepointer(s, p)) {
-		tail = p;
-		if (unlikely(++count > slab->objects)) {
-			slab_bug(s, slab, "Freepointer corrupt", "cpu freelist longer than the slab");
-			return;
-		}
-	}
+	tail = freelist_tail(s, slab, freelist, &count);
 
 	spin_lock(&n->list_lock);
 	do {
@@ -528,10 +560,7 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		c->partial = slab->next;
 		set_slab_owner(slab, NULL);
 		local = take_local_freelist(s, slab, NULL);
-		for (void *p = local; p; p = get_freepointer(s, p)) {
-			tail = p;
-			count++;
-		}
+		tail = freelist_tail(s, slab, local, &count);
 		n2 = get_node(s, slab_nid(slab));
 		if (n != n2) {
 			if (n)
@@ -1159,6 +1188,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
 #define MAX_BARN_EMPTY		10
 #define SHEAF_MAX_BYTES		(64u << 10)
 #define SHEAF_MIN_OBJECTS	4
+#define SHEAF_FIRST_REFILL	8
 
 static struct kmem_cache *sheaf_cache;
 
@@ -1296,10 +1326,18 @@ static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
  */
 static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t gfp)
 {
-	unsigned int n = c->sheaf_size, first = n;
+	unsigned int n = c->sheaf_size, first = n, want;
 
+	/*
+	 * A thread that allocates a few objects of a cache should not pull a
+	 * whole sheaf's worth: the first refill takes SHEAF_FIRST_REFILL,
+	 * each next one twice as many, up to the capacity.
+	 */
+	want = clamp_t(unsigned int, c->sheaf_refill, SHEAF_FIRST_REFILL, c->sheaf_capacity);
+	c->sheaf_refill = min_t(unsigned int, want * 2, c->sheaf_capacity);
+	want = min_t(unsigned int, c->sheaf_capacity, n + want);
 	gfp &= ~__GFP_ZERO;
-	while (n < c->sheaf_capacity) {
+	while (n < want) {
 		void *object = slab_alloc_cpu(s, gfp, NUMA_NO_NODE, c);
 
 		if (!object)
@@ -1508,6 +1546,12 @@ static bool flush_sheaves(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	c->sheaf_objects = NULL;
 	c->sheaf_size = 0;
 	c->sheaf_capacity = 0;
+	c->sheaf_refill = 0;
+	/*
+	 * The slot forgets its sheaves before any object goes back: a fork
+	 * in between must not see them in both the sheaves and the slabs.
+	 */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (main) {
 		sheaf_flush(s, main->objects, size);
 		sheaf_free(s, main);
@@ -1604,7 +1648,8 @@ static void *___slab_alloc_any(struct kmem_cache *s, gfp_t gfp, int node)
 		sheaf_begin(c);
 		object = sheaf_alloc(s, c, gfp);
 		sheaf_end(c);
-		if (object)
+		/* with sheaves, NULL means the slabs had nothing: do not try twice */
+		if (object || c->main)
 			return object;
 	}
 	return slab_alloc_cpu(s, gfp, node, c);
@@ -1769,6 +1814,10 @@ noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *page)
 		struct kmem_cache_cpu *c = cpu_slot(s);
 		bool done;
 
+		if (unlikely(c->gen != READ_ONCE(slub_cache(s)->flush_gen))) {
+			flush_slot(s, c);	/* @x stays counted in use meanwhile */
+			c->gen = READ_ONCE(slub_cache(s)->flush_gen);
+		}
 		sheaf_begin(c);
 		done = sheaves_free(s, c, x);
 		sheaf_end(c);

@@ -100,7 +100,7 @@ static inline unsigned int slab_order(const struct slab *slab)
  * Every object in a sheaf is marked free in its free-pointer word (it
  * encodes NULL), so a second free of it is caught like any double free.
  */
-#define SHEAF_CAPACITY_MAX	32
+#define SHEAF_CAPACITY_MAX	64
 
 struct slab_sheaf {
 	/*
@@ -139,6 +139,8 @@ struct kmem_cache_cpu {
 	 * the fork (slub.c, sheaf_begin).
 	 */
 	unsigned int sheaf_busy;
+	/* objects the next refill takes: doubles up to the capacity (slub.c) */
+	unsigned int sheaf_refill;
 
 	/* next free object of the cpu slab (hardened links) */
 	void *freelist __attribute__((aligned(CACHE_LINE_SIZE)));

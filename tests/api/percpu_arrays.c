@@ -170,9 +170,9 @@ static void thread_exit(void)
 		/*
 		 * Each thread's own arrays came back when it exited; what stays
 		 * cached is each node's (SLUB's barn: at most 10 full sheaves of
-		 * 32; SLAB's shared array), the same after every thread.
+		 * 64; SLAB's shared array), the same after every thread.
 		 */
-		CHECK(cache_active("arr-exit") <= 320 * (unsigned long)uslab_option_get("numa_nodes"));
+		CHECK(cache_active("arr-exit") <= 640 * (unsigned long)uslab_option_get("numa_nodes"));
 	}
 	uslab_trim();
 	CHECK_EQ(cache_active("arr-exit"), 0);
