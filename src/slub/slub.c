@@ -1270,6 +1270,8 @@ static inline struct kmem_cache_node *barn_node(const struct kmem_cache *s)
 	return get_node(s, numa_node_id());
 }
 
+static void sheaf_mark_report(struct kmem_cache *s, void *object);
+
 /*
  * sheaf_flush - give @cnt objects of a sheaf back to their slabs.  Each
  * was checked when it entered the sheaf.  An object of the calling
@@ -1291,6 +1293,15 @@ static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
 
 		if (!x)
 			continue;
+		/*
+		 * Its mark gone: the object was written after it was freed, or
+		 * it is in two sheaves (a double free that raced past the
+		 * free-time check) and the other copy was handed out.  Leave it.
+		 */
+		if (unlikely(!sheaf_mark_ok(s, x))) {
+			sheaf_mark_report(s, x);
+			continue;
+		}
 		if ((uintptr_t)x - c->base < c->span) {
 			set_freepointer(s, x, c->freelist);
 			c->freelist = x;
@@ -1307,6 +1318,11 @@ static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
 
 			if (!y)
 				continue;
+			if (unlikely(!sheaf_mark_ok(s, y))) {
+				sheaf_mark_report(s, y);
+				objs[j] = NULL;
+				continue;
+			}
 			if (virt_to_head_page(y) != page) {
 				misses++;
 				continue;
@@ -1463,9 +1479,8 @@ static bool sheaf_make_room(struct kmem_cache *s, struct kmem_cache_cpu *c)
  * counted as in use, so it is never handed out, and nothing it holds is
  * trusted.  Not fatal: the allocation goes on with the next object.
  */
-static noinline __cold void sheaf_drop_corrupt(struct kmem_cache *s, struct kmem_cache_cpu *c)
+static noinline __cold void sheaf_mark_report(struct kmem_cache *s, void *object)
 {
-	void *object = c->sheaf_objects[--c->sheaf_size];
 	struct slab *slab = page_slab(virt_to_head_page(object));
 
 	slab_report_banner(s->name, "Freechain corrupt");
@@ -1476,6 +1491,11 @@ static noinline __cold void sheaf_drop_corrupt(struct kmem_cache *s, struct kmem
 	pr_err("FIX %s: Object at %p not handed out again: it stays allocated\n\n", s->name, object);
 	dump_stack();
 	uslab_count_error();
+}
+
+static void sheaf_drop_corrupt(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	sheaf_mark_report(s, c->sheaf_objects[--c->sheaf_size]);
 }
 
 noinline void *alloc_corrupt_sheaf(struct kmem_cache *s, gfp_t gfp, int node)
@@ -1810,7 +1830,8 @@ noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *page)
 	}
 	if (!check_live_object(s, slab, x))
 		return;
-	if (slub_cache(s)->sheaf_capacity && cpu_attached()) {
+	/* a thread that only frees (a consumer) gets sheaves too */
+	if (slub_cache(s)->sheaf_capacity && (cpu_attached() || !cpu_attach())) {
 		struct kmem_cache_cpu *c = cpu_slot(s);
 		bool done;
 
