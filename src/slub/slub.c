@@ -11,7 +11,10 @@
  *    carries its freelist and counters (inuse, objects, frozen), changed
  *    together by one 16-byte compare-and-swap.
  *
- * 2. Slab states.
+ * 2. Sheaves, then slab states.  In front of the slabs each slot keeps
+ *    arrays of free objects, the sheaves, which the fast paths pop and
+ *    push (section "Sheaves" below); they are refilled from, and flushed
+ *    to, the slabs, whose states are these:
  *    - cpu slab: frozen, owned by one cpu slot (a thread, cpu.h).  The
  *      owner allocates from c->freelist without atomics; the slab's own
  *      freelist collects frees from other threads, and the owner takes it
@@ -41,19 +44,21 @@
  *    deactivation and unfreezing do the same.  Slabs go back to the page
  *    allocator only after list_lock is dropped.
  *
- * 4. Flushing.  The kernel flushes other CPUs with IPIs.  Here a slot is
- *    flushed by its owner: at thread exit, on kmem_cache_shrink() for the
- *    caller's own slot, and on any slow path that sees the cache's
- *    flush_gen move on.  kmem_cache_destroy() flushes every thread's slot
+ * 4. Flushing.  The kernel flushes other CPUs with IPIs.  Here a slot
+ *    (its sheaves, then its cpu slab and chain) is flushed by its owner:
+ *    at thread exit, on kmem_cache_shrink() for the caller's own slot,
+ *    and on any slow path that sees the cache's flush_gen move on.  kmem_cache_destroy() flushes every thread's slot
  *    directly, since the API promises nobody uses a cache being destroyed.
  *
  * 5. Cheap checks, on in every build (their cost is in docs/checks.md):
  *    a free of an address that is not the start of an object, into the
  *    wrong cache, or of an object that is already free (its free-pointer
- *    word says so, however many frees came between, from any thread:
- *    slub_fast.h); and every free pointer popped off a cpu freelist must
- *    be NULL or an object of the cpu slab (freeptr_ok), or the slab is
- *    isolated.  Pointers that are no slab object at all are told apart by
+ *    word says so, however many frees came between, from any thread, in
+ *    a sheaf or on a freelist: slub_fast.h); every object leaving a sheaf
+ *    must still carry its free mark (sheaf_mark_ok), or it is reported and
+ *    left out; every free pointer popped off a cpu freelist must be NULL
+ *    or an object of the cpu slab (freeptr_ok), or the slab is isolated;
+ *    and free lists walked whole are cut at a bad link (freelist_tail).  Pointers that are no slab object at all are told apart by
  *    the page allocator's classifier (classify_ptr) in slab_common.
  *
  * 6. slab_debug.  A cache with debug flags (USLAB_SLAB_DEBUG, or its
