@@ -1548,30 +1548,26 @@ static bool flush_sheaves(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct slab_sheaf *main = c->main, *spare = c->spare;
 	unsigned int size = c->sheaf_size;
+	bool busy = c->sheaf_busy;
 
 	if (!main && !spare)
 		return false;
-	if (unlikely(c->sheaf_busy)) {
-		/*
-		 * A thread that did not survive fork(), caught changing its
-		 * sheaves: they may be half swapped.  Leave what they hold
-		 * (counted as in use; at most two sheaves' worth), rather
-		 * than risk freeing an object twice.
-		 */
-		c->sheaf_busy = 0;
-		c->main = NULL;
-		c->spare = NULL;
-		c->sheaf_objects = NULL;
-		c->sheaf_size = 0;
-		c->sheaf_capacity = 0;
-		return false;
-	}
 	c->main = NULL;
 	c->spare = NULL;
 	c->sheaf_objects = NULL;
 	c->sheaf_size = 0;
 	c->sheaf_capacity = 0;
 	c->sheaf_refill = 0;
+	c->sheaf_busy = 0;
+	if (unlikely(busy)) {
+		/*
+		 * A thread that did not survive fork(), caught changing its
+		 * sheaves: they may be half swapped.  Leave what they hold
+		 * (counted as in use; at most two sheaves' worth), rather
+		 * than risk freeing an object twice.
+		 */
+		return false;
+	}
 	/*
 	 * The slot forgets its sheaves before any object goes back: a fork
 	 * in between must not see them in both the sheaves and the slabs.

@@ -32,34 +32,27 @@ static void hook(const char *what)
 	snprintf(last_what, sizeof(last_what), "%s", what);
 }
 
-/* Active objects of cache @name in /proc/slabinfo's first column; ~0 if absent. */
-static unsigned long cache_active(const char *name)
+/*
+ * Field @field (0: active objects, 3: objects per slab) of cache @name's
+ * /proc/slabinfo line; ~0 if the cache is not there.
+ */
+static unsigned long slabinfo_field(const char *name, int field)
 {
 	static char buf[1 << 17];
 	char key[64];
-	unsigned long active = ~0UL;
+	unsigned long v[4] = { ~0UL, ~0UL, ~0UL, ~0UL };
 
 	uslab_slabinfo(buf, sizeof(buf));
 	snprintf(key, sizeof(key), "\n%s ", name);
 	const char *l = strstr(buf, key);
 	if (l)
-		sscanf(l + strlen(key), "%lu", &active);
-	return active;
+		sscanf(l + strlen(key), "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]);
+	return v[field];
 }
 
-/* Objects per slab of cache @name (slabinfo's fourth number); 0 if absent. */
-static unsigned long cache_objperslab(const char *name)
+static unsigned long cache_active(const char *name)
 {
-	static char buf[1 << 17];
-	char key[64];
-	unsigned long active = 0, num = 0, size = 0, per = 0;
-
-	uslab_slabinfo(buf, sizeof(buf));
-	snprintf(key, sizeof(key), "\n%s ", name);
-	const char *l = strstr(buf, key);
-	if (l)
-		sscanf(l + strlen(key), "%lu %lu %lu %lu", &active, &num, &size, &per);
-	return per;
+	return slabinfo_field(name, 0);
 }
 
 static bool is_slub(void)
@@ -332,7 +325,7 @@ static void bounded(void)
 	 * slabs its frees froze onto its cpu partial chain (up to 32 slabs);
 	 * plus the barns.  Not the 160000 objects freed.
 	 */
-	CHECK(left <= BOUND_THREADS * (128 + 32 * cache_objperslab("arr-bound")) +
+	CHECK(left <= BOUND_THREADS * (128 + 32 * slabinfo_field("arr-bound", 3)) +
 		      1280 * (unsigned long)uslab_option_get("numa_nodes"));
 	pthread_barrier_wait(&bound_measured);
 	for (int i = 0; i < BOUND_THREADS; i++)
