@@ -258,6 +258,7 @@ enum uslab_opt {
 	OPT_SLUB_SHEAF_CAPACITY, /* objects per SLUB sheaf; 0: no sheaves (slub.c) */
 	OPT_PAGE_RETAIN_MAX_MB,	/* how far churn may raise page_retain_mb (page_alloc.c) */
 	OPT_PAGE_DECAY_MS,	/* how long retained extra memory lasts unused */
+	OPT_SLUB_EMPTY_MAX_KB,	/* empty slabs SLUB may keep per cache and node, built (slub.c) */
 	OPT__COUNT
 };
 

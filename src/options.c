@@ -56,6 +56,7 @@ static struct uslab_option options[OPT__COUNT] = {
 	[OPT_SLUB_SHEAF_CAPACITY] = OPTION("slub_sheaf_capacity", "USLAB_SLUB_SHEAF_CAPACITY", 64, 0, 64),
 	[OPT_PAGE_RETAIN_MAX_MB] = OPTION("page_retain_max_mb", "USLAB_PAGE_RETAIN_MAX_MB", 1024, 0, 1L << 30),
 	[OPT_PAGE_DECAY_MS]    = OPTION("page_decay_ms", "USLAB_PAGE_DECAY_MS", 1000, 0, 3600000),
+	[OPT_SLUB_EMPTY_MAX_KB] = OPTION("slub_empty_max_kb", "USLAB_SLUB_EMPTY_MAX_KB", 4096, 0, 1L << 30),
 };
 
 /*

@@ -73,8 +73,9 @@ struct page {
 	};
 	struct kmem_cache *slab_cache;		/* PG_slab, on every page of the slab */
 	unsigned long slab_words[2] __attribute__((aligned(16)));	/* the back end's */
-	unsigned int order;		/* of the block this page heads */
-	unsigned int node;
+	unsigned short order;		/* of the block this page heads (slab pages: all) */
+	unsigned short node;
+	unsigned int slab_aux;		/* slab: the back end's */
 	unsigned long private;		/* kmalloc_large: page count; slab: the back end's */
 };
 

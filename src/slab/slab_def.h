@@ -48,8 +48,8 @@ struct slab_slab {
 	struct kmem_cache *slab_cache;
 	void *freelist;			/* freelist_idx_t[num]: on, off, or in an object */
 	void *s_mem;			/* the first object */
-	unsigned int __page_order;
-	unsigned int __page_node;
+	unsigned short __page_order;
+	unsigned short __page_node;
 	unsigned int active;		/* objects not on the freelist array */
 	unsigned int span;		/* num * size */
 };
@@ -63,7 +63,7 @@ SLAB_MATCH(slab_cache, slab_cache);
 SLAB_MATCH(slab_words, freelist);
 SLAB_MATCH(order, __page_order);
 SLAB_MATCH(node, __page_node);
-SLAB_MATCH(private, active);
+SLAB_MATCH(slab_aux, active);
 #undef SLAB_MATCH
 _Static_assert(sizeof(struct slab_slab) == sizeof(struct page), "struct slab_slab overlays struct page");
 

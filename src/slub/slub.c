@@ -158,6 +158,11 @@ static void init_kmem_cache_node(struct kmem_cache_node *n)
 	INIT_LIST_HEAD(&n->barn_empty);
 	n->nr_barn_full = 0;
 	n->nr_barn_empty = 0;
+	INIT_LIST_HEAD(&n->empty);
+	n->nr_empty = 0;
+	n->empty_max = 0;
+	n->empty_churn = 0;
+	n->empty_stamp = 0;
 }
 
 static inline void add_partial(struct kmem_cache_node *n, struct slab *slab)
@@ -333,6 +338,7 @@ static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	slab->inuse = objects;
 	slab->frozen = 1;
 	slab->local_free = 0;
+	slab->local_count = 0;
 
 	start = (char *)slab_obj_base(s, slab);
 	if (unlikely(kmem_cache_debug(s)))
@@ -366,6 +372,7 @@ static void __free_slab(struct slab *slab)
 	slab->freelist = NULL;
 	slab->counters = 0;
 	slab->local_free = 0;
+	slab->local_count = 0;
 	page->slab_cache = NULL;
 	page->flags = PG_head;
 	__free_pages_ok(page, order);
@@ -384,6 +391,113 @@ static void discard_slab(struct kmem_cache *s, struct slab *slab)
 {
 	dec_slabs_node(get_node(s, slab_nid(slab)), slab->objects);
 	free_slab(s, slab);
+}
+
+/* --------------------------------------------------------- empty slabs */
+
+/*
+ * Empty slabs.  The kernel keeps min_partial slabs on a node's partial
+ * list, empty or not, and gives every other slab that empties back to
+ * the page allocator; a program that frees a batch and allocates it again
+ * then rebuilds every slab's freelist, and every page goes through the
+ * buddy lists both ways.  Here a node also keeps up to empty_max empty
+ * slabs, freelists built, on n->empty, for the next allocation that needs
+ * a slab (get_partial_node takes them after the partial slabs).  The
+ * bound adapts as the page allocator's retention does (page_alloc.c):
+ * it is 0 while nothing churns; each new slab the node allocates while
+ * slabs it gave back lately (empty_churn) are unaccounted for raises it
+ * by one, up to empty_limit (slub_empty_max_kb of slabs); and once it has
+ * not risen for page_decay_ms, the next slab that empties halves it.  A
+ * slab over the bound is given back.  kmem_cache_shrink() and
+ * uslab_trim() give every kept slab back and reset the bound.  Debug
+ * caches keep none (their slabs take the kernel's paths).
+ */
+static bool empty_decay_due(struct kmem_cache_node *n, uint64_t now)
+{
+	uint64_t period = (uint64_t)uslab_opt(OPT_PAGE_DECAY_MS) * 1000000ull;
+
+	return now - n->empty_stamp >= period;
+}
+
+/*
+ * keep_empty_slab - @slab (of @n, unfrozen, on no list, under
+ * n->list_lock) has just emptied past min_partial: keep it on n->empty if
+ * the bound allows (true); false if the caller is to give it back.
+ */
+static bool keep_empty_slab(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab)
+{
+	if (!n->empty_max)
+		goto give_back;
+	if (empty_decay_due(n, os_coarse_ns())) {
+		n->empty_max /= 2;
+		n->empty_stamp = os_coarse_ns();
+	}
+	if (n->nr_empty >= n->empty_max)
+		goto give_back;
+	list_add(&slab->slab_list, &n->empty);
+	n->nr_empty++;
+	stat(s, EMPTY_KEEP);
+	return true;
+give_back:
+	if (slub_cache(s)->empty_limit &&
+	    __atomic_load_n(&n->empty_churn, __ATOMIC_RELAXED) < slub_cache(s)->empty_limit)
+		__atomic_add_fetch(&n->empty_churn, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
+/*
+ * empty_refault - the node is about to allocate a new slab: if it gave
+ * empty slabs back lately, let it keep one more next time.
+ */
+static void empty_refault(struct kmem_cache *s, struct kmem_cache_node *n)
+{
+	unsigned long churn = __atomic_load_n(&n->empty_churn, __ATOMIC_RELAXED);
+
+	if (!churn || !__atomic_compare_exchange_n(&n->empty_churn, &churn, churn - 1, false,
+						   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	spin_lock(&n->list_lock);
+	if (n->empty_max < slub_cache(s)->empty_limit)
+		n->empty_max++;
+	n->empty_stamp = os_coarse_ns();
+	spin_unlock(&n->list_lock);
+}
+
+/* take_empty_slab - a kept empty slab of @n, off its list (under list_lock), or NULL. */
+static struct slab *take_empty_slab(struct kmem_cache_node *n)
+{
+	struct slab *slab;
+
+	if (list_empty(&n->empty))
+		return NULL;
+	slab = list_first_entry(&n->empty, struct slab, slab_list);
+	list_del(&slab->slab_list);
+	n->nr_empty--;
+	return slab;
+}
+
+/*
+ * release_empty_slabs - give back every kept empty slab of @n and reset
+ * its bound; the slabs are counted off under the lock and freed after.
+ */
+static void release_empty_slabs(struct kmem_cache *s, struct kmem_cache_node *n)
+{
+	struct slab *slab, *discard = NULL;
+
+	spin_lock(&n->list_lock);
+	while ((slab = take_empty_slab(n))) {
+		dec_slabs_node(n, slab->objects);
+		slab->next = discard;
+		discard = slab;
+	}
+	n->empty_max = 0;
+	__atomic_store_n(&n->empty_churn, 0, __ATOMIC_RELAXED);
+	spin_unlock(&n->list_lock);
+	while (discard) {
+		slab = discard;
+		discard = slab->next;
+		free_slab(s, slab);
+	}
 }
 
 /* ---------------------------------------------------------- cpu slots */
@@ -468,21 +582,67 @@ static void *freelist_tail(struct kmem_cache *s, struct slab *slab, void *head,
 }
 
 /*
- * take_local_freelist - the slab's local freelist, linked in front of
- * @freelist; the slab's local list is left empty.
+ * The local list keeps its length and the index of its last object, so
+ * that it moves as a whole (onto the cpu freelist, or spliced in front of
+ * the slab's freelist when the slab is unfrozen) in one step, without a
+ * walk (the issue's "cheaper slab life cycle").  A link of it that a
+ * write after free broke is found when the objects are next handed out
+ * (freeptr_ok) or validated, as on any freelist.
  */
-static void *take_local_freelist(struct kmem_cache *s, struct slab *slab, void *freelist)
+static inline void *local_list_tail(const struct kmem_cache *s, const struct slab *slab)
 {
-	void *local = (void *)slab->local_free, *p;
-	unsigned int n;
+	return (void *)(slab_obj_base(s, slab) + (uintptr_t)slab->local_tail * s->size);
+}
 
-	if (!local)
-		return freelist;
+/* local_list_set - make @head .. @tail (@cnt objects) the slab's local list. */
+static inline void local_list_set(const struct kmem_cache *s, struct slab *slab, void *head,
+				  void *tail, unsigned int cnt)
+{
+	slab->local_free = (unsigned long)head;
+	slab->local_count = (unsigned short)cnt;
+	slab->local_tail = (unsigned short)obj_index(s, (uintptr_t)tail - slab_obj_base(s, slab));
+}
+
+static inline void local_list_clear(struct slab *slab)
+{
 	slab->local_free = 0;
-	if (!freelist)		/* the local list already ends in NULL */
-		return local;
-	p = freelist_tail(s, slab, local, &n);
-	set_freepointer(s, p, freelist);
+	slab->local_count = 0;
+	slab->local_tail = 0;
+}
+
+/*
+ * slab_push_local - free @x onto the local list of @slab, which this
+ * thread has frozen (Owner-local frees above): plain stores only.
+ */
+static inline void slab_push_local(const struct kmem_cache *s, struct slab *slab, void *x)
+{
+	if (!slab->local_free) {
+		local_list_set(s, slab, x, x, 1);
+		set_freepointer(s, x, NULL);
+		return;
+	}
+	set_freepointer(s, x, (void *)slab->local_free);
+	slab->local_free = (unsigned long)x;
+	slab->local_count++;
+}
+
+/*
+ * take_local_list - the slab's local freelist (ending in NULL), its last
+ * object (*@tail) and its length (*@count); the slab's local list is left
+ * empty.
+ */
+static void *take_local_list(const struct kmem_cache *s, struct slab *slab, void **tail,
+			     unsigned int *count)
+{
+	void *local = (void *)slab->local_free;
+
+	*tail = NULL;
+	*count = 0;
+	if (!local)
+		return NULL;
+	*tail = local_list_tail(s, slab);
+	*count = slab->local_count;
+	local_list_clear(slab);
 	return local;
 }
 
@@ -511,13 +671,21 @@ static void deactivate_slab(struct kmem_cache *s, struct slab *slab, void *freel
 {
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	union slab_counters old, new;
-	void *tail = NULL, *old_fl, *new_fl;
-	unsigned int count = 0;
+	void *tail, *old_fl, *new_fl, *local, *local_tail;
+	unsigned int count, local_count;
 
 	VM_BUG_ON(!slab->frozen);
 	set_slab_owner(slab, NULL);
-	freelist = take_local_freelist(s, slab, freelist);
+	/* the cpu freelist has no count: walk it; the local list has one */
 	tail = freelist_tail(s, slab, freelist, &count);
+	local = take_local_list(s, slab, &local_tail, &local_count);
+	if (local) {
+		set_freepointer(s, local_tail, freelist);
+		if (!tail)
+			tail = local_tail;
+		freelist = local;
+		count += local_count;
+	}
 
 	spin_lock(&n->list_lock);
 	do {
@@ -535,9 +703,12 @@ static void deactivate_slab(struct kmem_cache *s, struct slab *slab, void *freel
 	if (old_fl)
 		stat(s, DEACTIVATE_REMOTE_FREES);
 	if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
+		bool keep = keep_empty_slab(s, n, slab);
+
 		spin_unlock(&n->list_lock);
 		stat(s, DEACTIVATE_EMPTY);
-		discard_slab(s, slab);
+		if (!keep)
+			discard_slab(s, slab);
 		return;
 	}
 	if (new_fl) {
@@ -559,13 +730,12 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	c->partial_objects = 0;
 	while ((slab = c->partial)) {
 		union slab_counters old, new;
-		void *fl, *local, *tail = NULL;
-		unsigned int count = 0;
+		void *fl, *local, *tail;
+		unsigned int count;
 
 		c->partial = slab->next;
 		set_slab_owner(slab, NULL);
-		local = take_local_freelist(s, slab, NULL);
-		tail = freelist_tail(s, slab, local, &count);
+		local = take_local_list(s, slab, &tail, &count);
 		n2 = get_node(s, slab_nid(slab));
 		if (n != n2) {
 			if (n)
@@ -585,8 +755,10 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 					      new.counters));
 
 		if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
-			slab->next = discard;
-			discard = slab;
+			if (!keep_empty_slab(s, n, slab)) {
+				slab->next = discard;
+				discard = slab;
+			}
 		} else if (tail || fl) {
 			add_partial(n, slab);
 		}
@@ -723,6 +895,21 @@ static void *acquire_slab(struct kmem_cache_node *n, struct slab *slab,
 	return fl;
 }
 
+/* freeze_empty_slab - freeze a kept empty slab (off every list) and take its freelist. */
+static void *freeze_empty_slab(struct slab *slab)
+{
+	union slab_counters old, new;
+	void *fl;
+
+	do {
+		slab_snapshot(slab, &fl, &old);
+		new.counters = old.counters;
+		new.inuse = old.objects;
+		new.frozen = 1;
+	} while (!cmpxchg_double_slab(slab, fl, old.counters, NULL, new.counters));
+	return fl;
+}
+
 static void *get_partial_node(struct kmem_cache *s, struct kmem_cache_node *n,
 			      struct kmem_cache_cpu *c)
 {
@@ -730,7 +917,7 @@ static void *get_partial_node(struct kmem_cache *s, struct kmem_cache_node *n,
 	void *object = NULL;
 	unsigned int available = 0, avail;
 
-	if (!n || !READ_ONCE(n->nr_partial))
+	if (!n || (!READ_ONCE(n->nr_partial) && !READ_ONCE(n->nr_empty)))
 		return NULL;
 	spin_lock(&n->list_lock);
 	list_for_each_entry_safe(slab, tmp, &n->partial, slab_list) {
@@ -747,6 +934,11 @@ static void *get_partial_node(struct kmem_cache *s, struct kmem_cache_node *n,
 		available += avail;
 		if (!slub_cache(s)->cpu_partial || available > slub_cache(s)->cpu_partial / 2)
 			break;
+	}
+	if (!object && (slab = take_empty_slab(n))) {
+		object = freeze_empty_slab(slab);
+		set_cpu_slab(s, c, slab);
+		stat(s, EMPTY_REUSE);
 	}
 	spin_unlock(&n->list_lock);
 	return object;
@@ -1038,7 +1230,7 @@ static noinline __cold void isolate_cpu_slab(struct kmem_cache *s, struct kmem_c
 	dump_stack();
 	uslab_count_error();
 	set_slab_owner(slab, NULL);
-	slab->local_free = 0;
+	local_list_clear(slab);
 	clear_cpu_slab(c);
 }
 
@@ -1051,7 +1243,8 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 			   struct kmem_cache_cpu *c)
 {
 	struct slab *slab;
-	void *freelist;
+	void *freelist, *local_tail;
+	unsigned int local_count;
 
 	slab = c->slab;
 	if (!slab)
@@ -1064,7 +1257,7 @@ static void *___slab_alloc(struct kmem_cache *s, gfp_t gfp, int node,
 	freelist = c->freelist;
 	if (freelist)
 		goto load_freelist;
-	freelist = take_local_freelist(s, slab, NULL);
+	freelist = take_local_list(s, slab, &local_tail, &local_count);
 	if (freelist) {
 		stat(s, ALLOC_REFILL);
 		goto load_freelist;
@@ -1110,7 +1303,7 @@ new_slab:
 		c->partial_slabs--;
 		c->partial_objects = max_t(int, 0, c->partial_objects -
 					   (int)(slab->objects - slab->inuse));
-		freelist = take_local_freelist(s, slab, NULL);
+		freelist = take_local_list(s, slab, &local_tail, &local_count);
 		if (!freelist) {
 			set_slab_owner(slab, NULL);
 			freelist = get_freelist(s, slab);
@@ -1125,6 +1318,7 @@ new_slab:
 	if (freelist)
 		goto load_freelist;
 
+	empty_refault(s, get_node(s, node == NUMA_NO_NODE ? numa_node_id() : node));
 	slab = allocate_slab(s, gfp, node);
 	if (unlikely(!slab))
 		return slab_out_of_memory(s, gfp, node);
@@ -1280,10 +1474,12 @@ static void sheaf_mark_report(struct kmem_cache *s, void *object);
 /*
  * sheaf_flush - give @cnt objects of a sheaf back to their slabs.  Each
  * was checked when it entered the sheaf.  An object of the calling
- * thread's cpu slab, or of a slab it has frozen, goes back with plain
- * stores; objects of any other slab that sit near each other in @objs go
- * back with one compare-and-swap (the kernel's build_detached_freelist()
- * groups them so too, looking a few entries ahead).  @objs is clobbered.
+ * thread's cpu slab goes back onto the cpu freelist.  The others are
+ * grouped by slab, looking a few entries ahead (the kernel's
+ * build_detached_freelist() does so too): a slab is aligned to its size,
+ * so "same slab" is one range check.  A group goes onto the local list
+ * of a slab this thread has frozen with plain stores, or into any other
+ * slab with one compare-and-swap.  @objs is clobbered.
  */
 static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
 {
@@ -1292,6 +1488,7 @@ static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
 	stat_add(s, SHEAF_FLUSH, cnt);
 	for (unsigned int i = 0; i < cnt; i++) {
 		void *x = objs[i], *head = x;
+		uintptr_t base, bytes;
 		struct page *page;
 		struct slab *slab;
 		unsigned int nr = 1, misses = 0;
@@ -1314,40 +1511,49 @@ static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
 		}
 		page = virt_to_head_page(x);
 		slab = page_slab(page);
-		if (slab_owned_by_me(slab)) {
-			slab_push_local(s, slab, x);
-			continue;
-		}
+		bytes = PAGE_SIZE << page->order;
+		base = (uintptr_t)x & ~(bytes - 1);
 		for (unsigned int j = i + 1; j < cnt && misses < 3; j++) {
 			void *y = objs[j];
 
 			if (!y)
 				continue;
-			if (unlikely(!sheaf_mark_ok(s, y))) {
-				sheaf_mark_report(s, y);
-				objs[j] = NULL;
+			if ((uintptr_t)y - base >= bytes) {
+				misses++;
 				continue;
 			}
-			if (virt_to_head_page(y) != page) {
-				misses++;
+			objs[j] = NULL;
+			if (unlikely(!sheaf_mark_ok(s, y))) {
+				sheaf_mark_report(s, y);
 				continue;
 			}
 			set_freepointer(s, y, head);
 			head = y;
 			nr++;
-			objs[j] = NULL;
 		}
-		__slab_free(s, slab, head, x, nr);
+		if (!slab_owned_by_me(slab)) {
+			__slab_free(s, slab, head, x, nr);
+		} else if (!slab->local_free) {
+			local_list_set(s, slab, head, x, nr);	/* x's word: NULL, its mark */
+		} else {
+			set_freepointer(s, x, (void *)slab->local_free);
+			slab->local_free = (unsigned long)head;
+			slab->local_count += nr;
+		}
 	}
 }
 
 /*
  * sheaf_refill - fill the main sheaf from the cpu slab (and what lies
- * behind it); false if not one object could be had.
+ * behind it); false if not one object could be had.  The sheaf is filled
+ * from the top down, so that pops (which take the top first) hand the
+ * objects out in the order the slabs gave them (address order in a fresh
+ * slab), and a slab is used up before the next one is started.
  */
 static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t gfp)
 {
-	unsigned int n = c->sheaf_size, first = n, want;
+	unsigned int first = c->sheaf_size, want, top;
+	void **objs = c->sheaf_objects;
 
 	/*
 	 * A thread that allocates a few objects of a cache should not pull a
@@ -1356,32 +1562,41 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 	 */
 	want = clamp_t(unsigned int, c->sheaf_refill, SHEAF_FIRST_REFILL, c->sheaf_capacity);
 	c->sheaf_refill = min_t(unsigned int, want * 2, c->sheaf_capacity);
-	want = min_t(unsigned int, c->sheaf_capacity, n + want);
+	want = min_t(unsigned int, c->sheaf_capacity, first + want);
+	top = want;
 	gfp &= ~__GFP_ZERO;
-	while (n < want) {
-		void *object = slab_alloc_cpu(s, gfp, NUMA_NO_NODE, c);
+	while (top > first) {
+		void *object = c->freelist;
+		uintptr_t base = c->base, span = c->span;
 
+		/* off the cpu freelist: each link checked (freeptr_ok), each object marked */
+		while (object && top > first) {
+			uintptr_t addr = (uintptr_t)object + s->offset;
+			uintptr_t mask = freeptr_mask(s, addr), next = *(uintptr_t *)addr ^ mask;
+
+			if (unlikely(!(next - base < span && is_object_offset(s, next - base)) && next))
+				break;
+			*(uintptr_t *)addr = mask;	/* encodes NULL: the free mark */
+			objs[--top] = object;
+			object = (void *)next;
+		}
+		c->freelist = object;
+		if (top == first)
+			break;
+		/* the slow path, which also isolates a slab whose link was bad */
+		object = slab_alloc_cpu(s, gfp, NUMA_NO_NODE, c);
 		if (!object)
 			break;
 		set_freepointer(s, object, NULL);
-		c->sheaf_objects[n++] = object;
+		objs[--top] = object;
 		/* Past the first object a shortage is no failure: no warning, no panic. */
 		gfp = (gfp | __GFP_NOWARN) & ~__GFP_NOFAIL;
 	}
-	/*
-	 * Pops take the top first: reverse what came in, so that objects go
-	 * out in the order the slabs gave them (address order in a fresh
-	 * slab), and a slab is used up before the next one is started.
-	 */
-	for (unsigned int i = first, j = n; i + 1 < j; i++, j--) {
-		void *tmp = c->sheaf_objects[i];
-
-		c->sheaf_objects[i] = c->sheaf_objects[j - 1];
-		c->sheaf_objects[j - 1] = tmp;
-	}
-	c->sheaf_size = n;
-	stat_add(s, SHEAF_REFILL, n - first);
-	return n > first;
+	if (top > first)
+		memmove(&objs[first], &objs[top], (want - top) * sizeof(*objs));
+	c->sheaf_size = first + (want - top);
+	stat_add(s, SHEAF_REFILL, want - top);
+	return want > top;
 }
 
 /* sheaf_setup - give the slot a main sheaf, empty; false if none can be had. */
@@ -1757,7 +1972,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
 	if (!n) {
 		if (freeze) {
 			/* an unfrozen slab's local list is empty; tail ends in NULL */
-			slab->local_free = (unsigned long)head;
+			local_list_set(s, slab, head, tail, cnt);
 			put_cpu_partial(s, slab, true);
 			stat(s, CPU_PARTIAL_FREE);
 		} else if (was_frozen) {
@@ -1766,12 +1981,16 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
 		return;
 	}
 	if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
+		bool keep;
+
 		if (prior) {
 			remove_partial(n, slab);
 			stat(s, FREE_REMOVE_PARTIAL);
 		}
+		keep = keep_empty_slab(s, n, slab);
 		spin_unlock(&n->list_lock);
-		discard_slab(s, slab);
+		if (!keep)
+			discard_slab(s, slab);
 		return;
 	}
 	if (!prior) {
@@ -2110,6 +2329,11 @@ static int slub_create(struct kmem_cache *s, slab_flags_t flags)
 	if (kmem_cache_debug(s))
 		slub_cache(s)->cpu_partial = 0;	/* no cpu partial chain: see slab_alloc_debug */
 	slub_cache(s)->sheaf_capacity = sheaf_capacity_for(s);
+	/* no empty slabs kept where pages are not either (page_retain_mb or page_decay_ms 0) */
+	slub_cache(s)->empty_limit = 0;
+	if (!kmem_cache_debug(s) && uslab_opt(OPT_PAGE_RETAIN_MB) && uslab_opt(OPT_PAGE_DECAY_MS))
+		slub_cache(s)->empty_limit = ((unsigned long)uslab_opt(OPT_SLUB_EMPTY_MAX_KB) << 10) >>
+					     (PAGE_SHIFT + oo_order(slub_cache(s)->oo));
 
 	slot = cpu_slot_alloc();
 	if (slot < 0) {
@@ -2148,6 +2372,7 @@ static long free_partial_empty(struct kmem_cache *s)
 		struct kmem_cache_node *n = get_node(s, node);
 		struct slab *slab, *tmp, *discard = NULL;
 
+		release_empty_slabs(s, n);
 		spin_lock(&n->list_lock);
 		list_for_each_entry_safe(slab, tmp, &n->partial, slab_list) {
 			if (!slab->inuse) {
@@ -2365,9 +2590,11 @@ static int slub_get_info(struct kmem_cache *s, struct slab_cache_info *info)
 			return -EBUSY;
 		nr_slabs += (unsigned long)__atomic_load_n(&n->nr_slabs, __ATOMIC_RELAXED);
 		nr_objs += (unsigned long)__atomic_load_n(&n->total_objects, __ATOMIC_RELAXED);
-		nr_partial += n->nr_partial;
+		nr_partial += n->nr_partial + n->nr_empty;
 		list_for_each_entry(slab, &n->partial, slab_list)
 			nr_free += slab->objects - slab->inuse;
+		list_for_each_entry(slab, &n->empty, slab_list)
+			nr_free += slab->objects;
 		spin_unlock(&n->list_lock);
 	}
 	if (!cpu_for_each_area(count_cpu_slabs, &w))
@@ -2425,6 +2652,8 @@ static const char *const slub_stat_names[NR_SLUB_STAT_ITEMS] = {
 	[BARN_GET_FAIL] = "barn_get_fail",
 	[BARN_PUT] = "barn_put",
 	[BARN_PUT_FAIL] = "barn_put_fail",
+	[EMPTY_KEEP] = "empty_keep",
+	[EMPTY_REUSE] = "empty_reuse",
 };
 
 /*
@@ -2501,6 +2730,20 @@ static void validate_node(struct kmem_cache *s, struct kmem_cache_node *n)
 		       s->name, count, n->nr_partial);
 		slub_count_report();
 	}
+	count = 0;
+	list_for_each_entry(slab, &n->empty, slab_list) {
+		count++;
+		if (slab->frozen || slab->inuse)
+			slab_err(s, slab, "Kept empty slab on node %d is frozen or has %u objects in use",
+				 slab_nid(slab), slab->inuse);
+		validate_slab(s, slab);
+	}
+	if (count != n->nr_empty) {
+		pr_err("SLUB %s: %lu empty slabs counted but counter=%lu\n",
+		       s->name, count, n->nr_empty);
+		slub_count_report();
+	}
+	count = n->nr_partial;
 	if (kmem_cache_debug(s)) {
 		long nr_slabs = __atomic_load_n(&n->nr_slabs, __ATOMIC_RELAXED);
 

@@ -40,9 +40,12 @@ struct slab {
 		};
 		__uint128_t freelist_counters;
 	} __attribute__((aligned(16)));
-	unsigned int __page_order;
-	unsigned int __page_node;
-	unsigned long local_free;	/* the owner's local freelist (slub.c) */
+	unsigned short __page_order;
+	unsigned short __page_node;
+	/* the owner's local freelist (slub.c): head, length, index of its last object */
+	unsigned short local_count;
+	unsigned short local_tail;
+	unsigned long local_free;
 };
 
 /* A view of slab->counters to compute a new value in. */
@@ -64,6 +67,7 @@ SLAB_MATCH(slab_cache, slab_cache);
 SLAB_MATCH(slab_words, freelist);
 SLAB_MATCH(order, __page_order);
 SLAB_MATCH(node, __page_node);
+SLAB_MATCH(slab_aux, local_count);
 SLAB_MATCH(private, local_free);
 #undef SLAB_MATCH
 _Static_assert(sizeof(struct slab) == sizeof(struct page), "struct slab overlays struct page");
@@ -199,6 +203,12 @@ struct kmem_cache_node {
 	struct list_head barn_empty;
 	unsigned int nr_barn_full;
 	unsigned int nr_barn_empty;
+	/* empty slabs kept with their freelists built (slub.c, "Empty slabs") */
+	struct list_head empty;
+	unsigned long nr_empty;		/* under list_lock */
+	unsigned long empty_max;	/* how many may be kept now: raised by churn, decays */
+	unsigned long empty_churn;	/* empty slabs given back lately (atomic) */
+	uint64_t empty_stamp;		/* coarse ns empty_max last rose or decayed */
 };
 
 /* SLUB's part of struct kmem_cache (kmem_cache_be()). */
@@ -214,6 +224,7 @@ struct slub_cache {
 	unsigned int red_left_pad;	/* slab_debug Z: red zone before each object */
 	bool object_poison;		/* slab_debug P on a cache whose free objects may be poisoned */
 	unsigned int sheaf_capacity;	/* objects per sheaf; 0: no sheaves (slub.c) */
+	unsigned long empty_limit;	/* most empty slabs kept per node (slub_empty_max_kb) */
 	struct kmem_cache_node *node[];	/* nr_node_ids of them */
 };
 
@@ -262,6 +273,8 @@ enum stat_item {
 	BARN_GET_FAIL,		/* ... none there */
 	BARN_PUT,		/* a full sheaf put in the barn */
 	BARN_PUT_FAIL,		/* ... no room */
+	EMPTY_KEEP,		/* an empty slab kept with its freelist built */
+	EMPTY_REUSE,		/* a kept empty slab taken for allocation */
 	NR_SLUB_STAT_ITEMS
 };
 

@@ -73,15 +73,6 @@ static __always_inline bool object_looks_free(const struct kmem_cache *s, const 
 	return fp - base < span || fp == 0;
 }
 
-/*
- * slab_push_local - free @x onto the local list of @slab, which this
- * thread has frozen (slub.c, "Owner-local frees"): plain stores only.
- */
-static __always_inline void slab_push_local(const struct kmem_cache *s, struct slab *slab, void *x)
-{
-	set_freepointer(s, x, (void *)slab->local_free);
-	slab->local_free = (unsigned long)x;
-}
 
 /*
  * is_object_offset - whether @off (< 2^32) is a multiple of s->size, with

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+/*
+ * slab_lifecycle.c - what happens to slabs between batches, on either
+ * back end (docs/slub.md, "Empty slabs" and "Owner-local frees"):
+ *
+ *   integrity  rounds of 20000 objects allocated, each filled with its
+ *              own address, then freed in a shuffled order (so that
+ *              frees land on cpu slabs, frozen slabs' local lists and
+ *              other slabs alike): every object comes back intact, no
+ *              object is handed out twice within a round, and
+ *              uslab_validate() finds nothing; the other parts free in
+ *              the order of allocation, as a batch does;
+ *   keep       (SLUB) once a batch has churned (its slabs given back and
+ *              allocated again), the slabs it empties are kept with their
+ *              freelists built: the next rounds allocate no new slab and
+ *              reuse the kept ones (counters alloc_slab, empty_reuse);
+ *              slabinfo counts them as free objects;
+ *   bound      (SLUB) slub_empty_max_kb=64 keeps at most 64 KiB of them;
+ *   decay      (SLUB, page_decay_ms=50) after a pause, the next batch
+ *              (150 slabs' worth) keeps at most half of what the last one
+ *              did;
+ *   shrink     kmem_cache_shrink() gives every free slab back (both back
+ *              ends): slabinfo shows no objects at all afterwards.  (Before
+ *              it, objects in the thread's arrays count as active, as in
+ *              the kernel.)
+ *
+ * Each part runs in a process of its own, forked before the allocator
+ * starts, so that each sets its own options; the variants' options stay.
+ * Nothing is timed: the decay part sleeps for twice the decay period
+ * and then asks for the state once.
+ */
+#define _GNU_SOURCE
+#include <uslab/slab.h>
+#include <uslab/uslab.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "../test.h"
+
+#define NR		20000
+#define OBJ		64
+#define DECAY_MS	50
+
+static void **objs, **sorted;	/* room for NR, or more (decay) */
+static unsigned long long rng;
+
+static unsigned long rnd(void)
+{
+	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned long)(rng >> 33);
+}
+
+static bool is_slub(void)
+{
+	return !strcmp(uslab_allocator(), "slub");
+}
+
+/* Field @field (0: active objects, 1: all objects, 3: per slab) of @name's slabinfo line. */
+static unsigned long slabinfo_field(const char *name, int field)
+{
+	static char buf[1 << 17];
+	char key[64];
+	unsigned long v[4] = { ~0UL, ~0UL, ~0UL, ~0UL };
+	const char *l;
+
+	uslab_slabinfo(buf, sizeof(buf));
+	snprintf(key, sizeof(key), "\n%s ", name);
+	l = strstr(buf, key);
+	if (l)
+		sscanf(l + strlen(key), "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]);
+	return v[field];
+}
+
+/* Free objects @name's slabs hold, in slabs' worth. */
+static unsigned long free_slabs(const char *name)
+{
+	return (slabinfo_field(name, 1) - slabinfo_field(name, 0)) / slabinfo_field(name, 3);
+}
+
+/* Counter @counter of cache @name in uslab_stats_json(); -1 if it is not there. */
+static long counter(const char *name, const char *counter)
+{
+	static char doc[1 << 20];
+	char key[128];
+	const char *p, *end;
+
+	uslab_stats_json(doc, sizeof(doc));
+	snprintf(key, sizeof(key), "{\"name\":\"%s\",", name);
+	p = strstr(doc, key);
+	if (!p)
+		return -1;
+	end = strstr(p, "}}");
+	snprintf(key, sizeof(key), "\"%s\":", counter);
+	p = strstr(p, key);
+	if (!p || (end && p > end))
+		return -1;
+	return strtol(p + strlen(key), NULL, 10);
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One round: allocate @nr objects, fill, check, free them: in a shuffled
+ * order (@shuffle), or in the order they came, as a batch does (the
+ * shuffle leaves the last frees, in the arrays, pinning slabs all over).
+ */
+static void round_of(struct kmem_cache *s, unsigned int nr, bool shuffle)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		CHECK(objs[i]);
+		if (!objs[i])
+			return;
+		for (unsigned int w = 0; w < OBJ / sizeof(uintptr_t); w++)
+			((uintptr_t *)objs[i])[w] = (uintptr_t)objs[i] ^ w;
+	}
+	memcpy(sorted, objs, nr * sizeof(*objs));
+	qsort(sorted, nr, sizeof(*sorted), cmp_ptr);
+	for (unsigned int i = 1; i < nr; i++)
+		CHECK(sorted[i] != sorted[i - 1]);
+	for (unsigned int i = nr - 1; shuffle && i > 0; i--) {
+		unsigned int j = (unsigned int)(rnd() % (i + 1));
+		void *t = objs[i];
+
+		objs[i] = objs[j];
+		objs[j] = t;
+	}
+	for (unsigned int i = 0; i < nr; i++) {
+		bool intact = true;
+
+		for (unsigned int w = 0; w < OBJ / sizeof(uintptr_t); w++)
+			intact &= ((uintptr_t *)objs[i])[w] == ((uintptr_t)objs[i] ^ w);
+		CHECK(intact);
+		kmem_cache_free(s, objs[i]);
+	}
+}
+
+static struct kmem_cache *new_cache(const char *name)
+{
+	struct kmem_cache *s = kmem_cache_create(name, OBJ, 0, SLAB_NO_MERGE, NULL);
+
+	CHECK(s);
+	return s;
+}
+
+static void shrink_all(struct kmem_cache *s, const char *name)
+{
+	kmem_cache_shrink(s);
+	CHECK_EQ(slabinfo_field(name, 0), 0);
+	CHECK_EQ(slabinfo_field(name, 1), 0);
+}
+
+static void integrity(void)
+{
+	struct kmem_cache *s = new_cache("lc-integrity");
+
+	for (int r = 0; r < 4; r++) {
+		round_of(s, NR - (unsigned int)r * 3000, true);
+		CHECK_EQ(uslab_validate(s), 0);
+	}
+	shrink_all(s, "lc-integrity");
+	CHECK_EQ(uslab_error_count(), 0);
+	kmem_cache_destroy(s);
+}
+
+static void keep(void)
+{
+	struct kmem_cache *s = new_cache("lc-keep");
+	long slabs, reuse;
+	unsigned long kept;
+
+	round_of(s, NR, false);
+	slabs = counter("lc-keep", is_slub() ? "alloc_slab" : "grown");
+	CHECK(slabs > 0);
+	if (!is_slub()) {
+		/* SLAB keeps free slabs its own way (free_limit): only the rest applies */
+		round_of(s, NR, false);
+		shrink_all(s, "lc-keep");
+		kmem_cache_destroy(s);
+		return;
+	}
+	CHECK_EQ(counter("lc-keep", "empty_keep"), 0);	/* no churn seen yet */
+	round_of(s, NR, false);				/* churns: the bound rises */
+	CHECK(counter("lc-keep", "empty_keep") > 0);
+	kept = free_slabs("lc-keep");
+	CHECK(kept >= (unsigned long)slabs / 2);
+	slabs = counter("lc-keep", "alloc_slab");
+	reuse = counter("lc-keep", "empty_reuse");
+	for (int r = 0; r < 3; r++)
+		round_of(s, NR, false);
+	printf("keep: %ld slabs, %lu kept; then alloc_slab +%ld, empty_reuse +%ld, empty_keep %ld\n",
+	       slabs, kept, counter("lc-keep", "alloc_slab") - slabs,
+	       counter("lc-keep", "empty_reuse") - reuse, counter("lc-keep", "empty_keep"));
+	/* a slab or two may move between a sheaf, the cpu slab and the lists */
+	CHECK(counter("lc-keep", "alloc_slab") - slabs <= 2);
+	CHECK(counter("lc-keep", "empty_reuse") - reuse >= 3 * (long)kept / 2);
+	CHECK_EQ(uslab_validate(s), 0);
+	shrink_all(s, "lc-keep");
+	/* the bound went back to 0 with the shrink: the next round keeps none */
+	reuse = counter("lc-keep", "empty_keep");
+	round_of(s, NR, false);
+	CHECK_EQ(counter("lc-keep", "empty_keep"), reuse);
+	kmem_cache_destroy(s);
+}
+
+static void bound(void)
+{
+	struct kmem_cache *s = new_cache("lc-bound");
+	unsigned long per_slab_kb;
+
+	for (int r = 0; r < 4; r++)
+		round_of(s, NR, false);
+	if (is_slub()) {
+		/* 64 KiB of kept slabs, min_partial (at most 10) on the partial list, a few in flight */
+		per_slab_kb = slabinfo_field("lc-bound", 3) * OBJ / 1024;
+		CHECK(free_slabs("lc-bound") <= 64 / (per_slab_kb ? per_slab_kb : 1) + 10 + 4);
+		CHECK(counter("lc-bound", "empty_keep") > 0);
+	}
+	shrink_all(s, "lc-bound");
+	kmem_cache_destroy(s);
+}
+
+static void decay(void)
+{
+	struct timespec pause = { 0, 2 * DECAY_MS * 1000000L };
+	struct kmem_cache *s;
+	unsigned long kept;
+	unsigned int nr;
+
+	/* room enough that a batch of 150 slabs, in any variant's order, may be kept */
+	CHECK_EQ(uslab_option_set("slub_empty_max_kb", 1 << 20), 0);
+	s = new_cache("lc-decay");
+	nr = 150 * (unsigned int)slabinfo_field("lc-decay", 3);
+	if (nr > NR) {
+		objs = realloc(objs, nr * sizeof(*objs));
+		sorted = realloc(sorted, nr * sizeof(*sorted));
+		CHECK(objs && sorted);
+	}
+	round_of(s, nr, false);
+	round_of(s, nr, false);
+	kept = free_slabs("lc-decay");
+	nanosleep(&pause, NULL);
+	round_of(s, nr, false);
+	if (is_slub()) {
+		CHECK(kept >= 100);
+		/* half of the bound, plus min_partial and a few in flight */
+		CHECK(free_slabs("lc-decay") <= kept / 2 + 10 + 4);
+	}
+	shrink_all(s, "lc-decay");
+	kmem_cache_destroy(s);
+}
+
+static int run_part(const char *name, void (*fn)(void), const char *opt, long val)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		cpu_set_t set;
+
+		test_failures = 0;	/* this part's own */
+		objs = malloc(NR * sizeof(*objs));
+		sorted = malloc(NR * sizeof(*sorted));
+		CHECK(objs && sorted);
+		CHECK_EQ(uslab_option_set("slab_stats", 1), 0);
+		CHECK_EQ(uslab_option_set("page_decay_ms", opt && !strcmp(opt, "page_decay_ms") ?
+					  val : 3600000), 0);
+		if (opt && strcmp(opt, "page_decay_ms"))
+			CHECK_EQ(uslab_option_set(opt, val), 0);
+		/* one CPU, so that with fake NUMA every slab comes from one node */
+		CPU_ZERO(&set);
+		CPU_SET(sched_getcpu(), &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		fn();
+		fflush(NULL);
+		_exit(test_failures ? 1 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "slab_lifecycle: part %s failed (status %#x)\n", name, status);
+		return 0;
+	}
+	return 1;
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	rng = test_seed("slab_lifecycle", 0x51ab);
+	CHECK(run_part("integrity", integrity, NULL, 0));
+	CHECK(run_part("keep", keep, NULL, 0));
+	CHECK(run_part("bound", bound, "slub_empty_max_kb", 64));
+	CHECK(run_part("decay", decay, "page_decay_ms", DECAY_MS));
+	return test_done("slab_lifecycle");
+}
