@@ -67,8 +67,9 @@
  * 6. Page flags.  Only the first page of a block carries block state:
  *    PG_buddy (free, on a list), PG_isolated (free, being released) or
  *    PG_head (handed out), with the block's order.  Every other page has
- *    no flags (a slab's tail pages carry PG_tail | PG_slab while the slab
- *    lives; SLUB clears them before it frees).  Whatever makes a head
+ *    no flags (a slab's tail pages carry PG_tail | PG_slab and the slab's
+ *    order while the slab lives, for compound_head(); the back ends clear
+ *    them before they free).  Whatever makes a head
  *    page a page inside a larger block - merging, a split's lower half
  *    being handed out - clears or rewrites its flags under zone->lock, so
  *    a stale head never survives.  That is what lets a free tell, from one

@@ -68,7 +68,6 @@ struct page {
 	unsigned long flags;
 	union {
 		struct list_head lru;		/* head of a free block: free_area list */
-		struct page *head_page;		/* PG_tail: the block's first page */
 		struct page *next;		/* a block being released (PG_isolated) */
 	};
 	struct kmem_cache *slab_cache;		/* PG_slab, on every page of the slab */
@@ -80,6 +79,7 @@ struct page {
 };
 
 _Static_assert(sizeof(struct page) == 64, "struct page is one cache line");
+_Static_assert(ARENA_SIZE % (sizeof(struct page) << MAX_ORDER) == 0, "compound_head() masks within the struct page array");
 
 /* The arena header: kept in the unused struct page slots of the metadata. */
 struct arena {
@@ -125,9 +125,18 @@ static inline unsigned long page_index(const void *addr)
 	return ((uintptr_t)addr & (ARENA_SIZE - 1)) >> PAGE_SHIFT;
 }
 
+/*
+ * compound_head - the first page of the slab @page (PG_slab) belongs to,
+ * with no branch: every page of a slab holds the slab's order, a slab is
+ * aligned to its size, and the struct page array starts an arena (aligned
+ * far beyond 64 << MAX_ORDER), so clearing the low bits of @page's own
+ * address gives the head.  (The kernel tests a tail bit and loads a
+ * pointer; the test mispredicts whenever frees mix head and tail pages.)
+ */
 static inline struct page *compound_head(struct page *page)
 {
-	return unlikely(page->flags & PG_tail) ? page->head_page : page;
+	return (struct page *)((uintptr_t)page &
+			       ~(((uintptr_t)sizeof(struct page) << page->order) - 1));
 }
 
 static inline struct page *virt_to_head_page(const void *addr)

@@ -766,6 +766,7 @@ static void kmem_freepages(struct slab_slab *slab)
 	for (unsigned long i = 1; i < (1UL << order); i++) {
 		page[i].flags = 0;
 		page[i].slab_cache = NULL;
+		page[i].order = 0;
 	}
 	slab->freelist = NULL;
 	slab->s_mem = NULL;
@@ -915,8 +916,8 @@ static struct slab_slab *cache_grow_begin(struct kmem_cache *s, gfp_t gfp, int n
 	 */
 	for (unsigned long i = 1; i < (1UL << be->gfporder); i++) {
 		page[i].flags = PG_tail | PG_slab;
-		page[i].head_page = page;
 		page[i].slab_cache = s;
+		page[i].order = (unsigned short)be->gfporder;	/* compound_head() masks with it */
 	}
 	slab->__page_flags = PG_head | PG_slab;
 	slab->slab_cache = s;

@@ -320,13 +320,11 @@ static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 	/*
 	 * Tail pages say "slab" and name the cache and the order too, so
 	 * that a free finds the cache and the slab's first byte (a slab is
-	 * aligned to its size) from any page of the slab without a
-	 * compound_head() step (slub_free); what needs struct slab itself
-	 * goes through compound_head().
+	 * aligned to its size) from any page of the slab (slub_free), and
+	 * compound_head() finds struct slab by masking, with no branch.
 	 */
 	for (unsigned long i = 1; i < (1UL << order); i++) {
 		page[i].flags = PG_tail | PG_slab;
-		page[i].head_page = page;
 		page[i].slab_cache = s;
 		page[i].order = order;
 	}
@@ -1418,13 +1416,29 @@ static void sheaf_free(struct kmem_cache *s, struct slab_sheaf *sh)
 	slab_free_slow(sheaf_cache, sh, NULL);
 }
 
-/* Make @sh the slot's main sheaf (its size and array copied into the slot). */
+/* The main sheaf's size and capacity, which the slot keeps as pointers. */
+static inline unsigned int sheaf_size(const struct kmem_cache_cpu *c)
+{
+	return (unsigned int)(c->sheaf_top - c->sheaf_objects);
+}
+
+static inline void sheaf_set_size(struct kmem_cache_cpu *c, unsigned int n)
+{
+	c->sheaf_top = c->sheaf_objects + n;
+}
+
+static inline unsigned int sheaf_capacity(const struct kmem_cache_cpu *c)
+{
+	return (unsigned int)(c->sheaf_end - c->sheaf_objects);
+}
+
+/* Make @sh the slot's main sheaf (its array and size copied into the slot). */
 static inline void sheaf_load(struct kmem_cache_cpu *c, struct slab_sheaf *sh)
 {
 	c->main = sh;
 	c->sheaf_objects = sh->objects;
-	c->sheaf_size = sh->size;
-	c->sheaf_capacity = sh->capacity;
+	c->sheaf_end = sh->objects + sh->capacity;
+	sheaf_set_size(c, sh->size);
 }
 
 /* A sheaf from @n's barn, full or empty; NULL if there is none. */
@@ -1552,7 +1566,7 @@ static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
  */
 static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t gfp)
 {
-	unsigned int first = c->sheaf_size, want, top;
+	unsigned int first = sheaf_size(c), cap = sheaf_capacity(c), want, top;
 	void **objs = c->sheaf_objects;
 
 	/*
@@ -1560,9 +1574,9 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 	 * whole sheaf's worth: the first refill takes SHEAF_FIRST_REFILL,
 	 * each next one twice as many, up to the capacity.
 	 */
-	want = clamp_t(unsigned int, c->sheaf_refill, SHEAF_FIRST_REFILL, c->sheaf_capacity);
-	c->sheaf_refill = min_t(unsigned int, want * 2, c->sheaf_capacity);
-	want = min_t(unsigned int, c->sheaf_capacity, first + want);
+	want = clamp_t(unsigned int, c->sheaf_refill, SHEAF_FIRST_REFILL, cap);
+	c->sheaf_refill = min_t(unsigned int, want * 2, cap);
+	want = min_t(unsigned int, cap, first + want);
 	top = want;
 	gfp &= ~__GFP_ZERO;
 	while (top > first) {
@@ -1594,7 +1608,7 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 	}
 	if (top > first)
 		memmove(&objs[first], &objs[top], (want - top) * sizeof(*objs));
-	c->sheaf_size = first + (want - top);
+	sheaf_set_size(c, first + (want - top));
 	stat_add(s, SHEAF_REFILL, want - top);
 	return want > top;
 }
@@ -1626,7 +1640,7 @@ static bool sheaf_fill_main(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_
 
 	if (!c->main && !sheaf_setup(s, c))
 		return false;
-	c->main->size = c->sheaf_size;
+	c->main->size = sheaf_size(c);
 	if (spare && spare->size) {
 		c->spare = c->main;
 		sheaf_load(c, spare);
@@ -1660,7 +1674,7 @@ static bool sheaf_make_room(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 	if (!c->main)
 		return sheaf_setup(s, c);
-	c->main->size = c->sheaf_size;
+	c->main->size = sheaf_size(c);
 	if (spare && !spare->size) {
 		c->spare = c->main;
 		sheaf_load(c, spare);
@@ -1688,8 +1702,8 @@ static bool sheaf_make_room(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		}
 	}
 	stat(s, BARN_PUT_FAIL);
-	sheaf_flush(s, c->sheaf_objects, c->sheaf_size);
-	c->sheaf_size = 0;
+	sheaf_flush(s, c->sheaf_objects, sheaf_size(c));
+	sheaf_set_size(c, 0);
 	return true;
 }
 
@@ -1715,7 +1729,7 @@ static noinline __cold void sheaf_mark_report(struct kmem_cache *s, void *object
 
 static void sheaf_drop_corrupt(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	sheaf_mark_report(s, c->sheaf_objects[--c->sheaf_size]);
+	sheaf_mark_report(s, *--c->sheaf_top);
 }
 
 noinline void *alloc_corrupt_sheaf(struct kmem_cache *s, gfp_t gfp, int node)
@@ -1734,11 +1748,11 @@ static void *sheaf_alloc(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 	for (;;) {
 		void *object;
 
-		if (!c->sheaf_size && !sheaf_fill_main(s, c, gfp))
+		if (!sheaf_size(c) && !sheaf_fill_main(s, c, gfp))
 			return NULL;
-		object = c->sheaf_objects[c->sheaf_size - 1];
+		object = c->sheaf_top[-1];
 		if (likely(sheaf_mark_ok(s, object))) {
-			c->sheaf_size--;
+			c->sheaf_top--;
 			return object;
 		}
 		sheaf_drop_corrupt(s, c);
@@ -1748,10 +1762,10 @@ static void *sheaf_alloc(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 /* sheaves_free - the free of @x (checked) onto the main sheaf; false if the slot has none. */
 static bool sheaves_free(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
 {
-	if (c->sheaf_size >= c->sheaf_capacity && !sheaf_make_room(s, c))
+	if (c->sheaf_top >= c->sheaf_end && !sheaf_make_room(s, c))
 		return false;
 	set_freepointer(s, x, NULL);
-	c->sheaf_objects[c->sheaf_size++] = x;
+	*c->sheaf_top++ = x;
 	return true;
 }
 
@@ -1762,16 +1776,16 @@ static bool sheaves_free(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x
 static bool flush_sheaves(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct slab_sheaf *main = c->main, *spare = c->spare;
-	unsigned int size = c->sheaf_size;
+	unsigned int size = sheaf_size(c);
 	bool busy = c->sheaf_busy;
 
 	if (!main && !spare)
 		return false;
 	c->main = NULL;
 	c->spare = NULL;
+	c->sheaf_top = NULL;
 	c->sheaf_objects = NULL;
-	c->sheaf_size = 0;
-	c->sheaf_capacity = 0;
+	c->sheaf_end = NULL;
 	c->sheaf_refill = 0;
 	c->sheaf_busy = 0;
 	if (unlikely(busy)) {

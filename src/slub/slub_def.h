@@ -124,16 +124,16 @@ struct slab_sheaf {
  * kmem_cache_cpu - a cache's state on one "CPU" (a thread slot, see cpu.h).
  * Only the owning thread reads or writes it, so the fast paths need no
  * atomics.  The first line is the sheaves': the fast paths pop and push
- * sheaf_objects[] (the main sheaf's array, its size and capacity copied
- * here so that a slot without sheaves, capacity 0, sends both paths to
- * the slow path with no test of its own).  The second line is the cpu
+ * at sheaf_top in the main sheaf's array (its bounds copied here, so that
+ * a slot without sheaves, all three NULL, sends both paths to the slow
+ * path with no test of its own).  The second line is the cpu
  * slab, which refills and takes back sheaves, and serves caches without
  * them.  base/span describe the objects of the cpu slab.
  */
 struct kmem_cache_cpu {
-	void **sheaf_objects;	/* main->objects */
-	unsigned int sheaf_size;	/* objects in the main sheaf */
-	unsigned int sheaf_capacity;	/* its capacity; 0: no sheaves (yet) */
+	void **sheaf_top;	/* the main sheaf's next free entry */
+	void **sheaf_objects;	/* main->objects: its first entry */
+	void **sheaf_end;	/* past its last entry (all three NULL: no sheaves yet) */
 	struct slab_sheaf *main;	/* NULL until the slot has sheaves */
 	struct slab_sheaf *spare;	/* empty, full or partly full; or NULL */
 	unsigned long gen;	/* the cache's flush_gen this slot has seen */

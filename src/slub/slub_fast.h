@@ -135,15 +135,15 @@ static __always_inline void *slub_alloc_node_x(struct kmem_cache *s, gfp_t gfp, 
 					       const bool stats)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
-	unsigned int n = c->sheaf_size;
+	void **top = c->sheaf_top;
 	void *object;
 
-	if (unlikely(!n || (gfp & __GFP_ZERO) || node != NUMA_NO_NODE))
+	if (unlikely(top == c->sheaf_objects || (gfp & __GFP_ZERO) || node != NUMA_NO_NODE))
 		return __slab_alloc(s, gfp, node);
-	object = c->sheaf_objects[n - 1];
+	object = top[-1];
 	if (unlikely(!sheaf_mark_ok(s, object)))
 		return alloc_corrupt_sheaf(s, gfp, node);
-	c->sheaf_size = n - 1;
+	c->sheaf_top = top - 1;
 	clear_freepointer(s, object);
 	if (stats)
 		stat_add_on(s, ALLOC_FASTPATH, 1);
@@ -170,10 +170,11 @@ static __always_inline void slub_free_x(struct kmem_cache *s, void *x, struct pa
 					const bool stats)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);
-	unsigned int n = c->sheaf_size;
+	void **top = c->sheaf_top;
 	uintptr_t base = c->base, off = (uintptr_t)x - base, bytes = c->span;
+	uintptr_t addr, mask, fp;
 
-	if (unlikely(n >= c->sheaf_capacity))
+	if (unlikely(top >= c->sheaf_end))
 		goto slow;
 	if (unlikely(off >= bytes)) {
 		if (!page) {
@@ -195,15 +196,21 @@ static __always_inline void slub_free_x(struct kmem_cache *s, void *x, struct pa
 		report_fast_free(s, x, false);
 		return;
 	}
-	if (unlikely(object_looks_free(s, x, base, bytes))) {
+	/* object_looks_free(), with the mask kept for the mark */
+	addr = (uintptr_t)x + s->offset;
+	mask = freeptr_mask(s, addr);
+	fp = *(uintptr_t *)addr ^ mask;
+	/* test fp itself: "word == mask" would keep the word live, and cost a push and a pop */
+	__asm__("" : "+r"(fp));
+	if (unlikely(!fp || fp - base < bytes)) {
 		report_fast_free(s, x, true);
 		return;
 	}
-	set_freepointer(s, x, NULL);
-	c->sheaf_objects[n] = x;
-	/* the object before the size that takes it in (slub.c, sheaf_begin) */
+	*(uintptr_t *)addr = mask;	/* set_freepointer(s, x, NULL): the free mark */
+	*top = x;
+	/* the object before the top that takes it in (slub.c, sheaf_begin) */
 	__atomic_signal_fence(__ATOMIC_RELEASE);
-	c->sheaf_size = n + 1;
+	c->sheaf_top = top + 1;
 	if (stats)
 		stat_add_on(s, FREE_FASTPATH, 1);
 	return;
