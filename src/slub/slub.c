@@ -1498,11 +1498,12 @@ static void sheaf_mark_report(struct kmem_cache *s, void *object);
 static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
 {
 	struct kmem_cache_cpu *c = cpu_slot(s);	/* the dummy slot matches nothing */
+	const uintptr_t random = s->random;
 
 	stat_add(s, SHEAF_FLUSH, cnt);
 	for (unsigned int i = 0; i < cnt; i++) {
 		void *x = objs[i], *head = x;
-		uintptr_t base, bytes;
+		uintptr_t base, bytes, addr, mask;
 		struct page *page;
 		struct slab *slab;
 		unsigned int nr = 1, misses = 0;
@@ -1537,11 +1538,14 @@ static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
 				continue;
 			}
 			objs[j] = NULL;
-			if (unlikely(!sheaf_mark_ok(s, y))) {
+			/* sheaf_mark_ok(), then set_freepointer(s, y, head), with one mask */
+			addr = (uintptr_t)y + s->offset;
+			mask = random ^ __builtin_bswap64(addr);
+			if (unlikely(*(uintptr_t *)addr != mask)) {
 				sheaf_mark_report(s, y);
 				continue;
 			}
-			set_freepointer(s, y, head);
+			*(uintptr_t *)addr = (uintptr_t)head ^ mask;
 			head = y;
 			nr++;
 		}
