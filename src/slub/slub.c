@@ -1599,7 +1599,13 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 			object = (void *)next;
 		}
 		c->freelist = object;
-		if (top == first)
+		/*
+		 * Stop at the end of the cpu slab's freelist once the sheaf has
+		 * something: a thread that allocates a few objects of many
+		 * caches should not hold two slabs of each (a slab of large
+		 * objects holds fewer than a refill asks for).
+		 */
+		if (top < want && (top == first || !object))
 			break;
 		/* the slow path, which also isolates a slab whose link was bad */
 		object = slab_alloc_cpu(s, gfp, NUMA_NO_NODE, c);
