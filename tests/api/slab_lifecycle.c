@@ -16,9 +16,9 @@
  *              reuse the kept ones (counters alloc_slab, empty_reuse);
  *              slabinfo counts them as free objects;
  *   bound      (SLUB) slub_empty_max_kb=64 keeps at most 64 KiB of them;
- *   decay      (SLUB, page_decay_ms=50) after a pause, the next batch
- *              (150 slabs' worth) keeps at most half of what the last one
- *              did;
+ *   decay      (SLUB, page_decay_ms=50) a batch (150 slabs' worth) whose
+ *              frees come after a pause keeps at most half of what the
+ *              last one did;
  *   shrink     kmem_cache_shrink() gives every free slab back (both back
  *              ends): slabinfo shows no objects at all afterwards.  (Before
  *              it, objects in the thread's arrays count as active, as in
@@ -27,7 +27,8 @@
  * Each part runs in a process of its own, forked before the allocator
  * starts, so that each sets its own options; the variants' options stay.
  * Nothing is timed: the decay part sleeps for twice the decay period
- * and then asks for the state once.
+ * between a batch's allocations and its frees, and then asks for the
+ * state once.
  */
 #define _GNU_SOURCE
 #include <uslab/slab.h>
@@ -106,18 +107,14 @@ static int cmp_ptr(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/*
- * One round: allocate @nr objects, fill, check, free them: in a shuffled
- * order (@shuffle), or in the order they came, as a batch does (the
- * shuffle leaves the last frees, in the arrays, pinning slabs all over).
- */
-static void round_of(struct kmem_cache *s, unsigned int nr, bool shuffle)
+/* Allocate @nr objects, fill each with its own address; none handed out twice. */
+static void alloc_batch(struct kmem_cache *s, unsigned int nr)
 {
 	for (unsigned int i = 0; i < nr; i++) {
 		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
 		CHECK(objs[i]);
 		if (!objs[i])
-			return;
+			exit(1);
 		for (unsigned int w = 0; w < OBJ / sizeof(uintptr_t); w++)
 			((uintptr_t *)objs[i])[w] = (uintptr_t)objs[i] ^ w;
 	}
@@ -125,6 +122,15 @@ static void round_of(struct kmem_cache *s, unsigned int nr, bool shuffle)
 	qsort(sorted, nr, sizeof(*sorted), cmp_ptr);
 	for (unsigned int i = 1; i < nr; i++)
 		CHECK(sorted[i] != sorted[i - 1]);
+}
+
+/*
+ * Check and free the @nr objects of alloc_batch(): in a shuffled order
+ * (@shuffle), or in the order they came, as a batch does (the shuffle
+ * leaves the last frees, in the arrays, pinning slabs all over).
+ */
+static void free_batch(struct kmem_cache *s, unsigned int nr, bool shuffle)
+{
 	for (unsigned int i = nr - 1; shuffle && i > 0; i--) {
 		unsigned int j = (unsigned int)(rnd() % (i + 1));
 		void *t = objs[i];
@@ -140,6 +146,12 @@ static void round_of(struct kmem_cache *s, unsigned int nr, bool shuffle)
 		CHECK(intact);
 		kmem_cache_free(s, objs[i]);
 	}
+}
+
+static void round_of(struct kmem_cache *s, unsigned int nr, bool shuffle)
+{
+	alloc_batch(s, nr);
+	free_batch(s, nr, shuffle);
 }
 
 static struct kmem_cache *new_cache(const char *name)
@@ -246,8 +258,14 @@ static void decay(void)
 	round_of(s, nr, false);
 	round_of(s, nr, false);
 	kept = free_slabs("lc-decay");
+	/*
+	 * The pause between the allocations and the frees: a new slab
+	 * allocated while slabs were given back lately (churn) restarts the
+	 * decay period, so the frees, not the allocations, must come after it.
+	 */
+	alloc_batch(s, nr);
 	nanosleep(&pause, NULL);
-	round_of(s, nr, false);
+	free_batch(s, nr, false);
 	if (is_slub()) {
 		CHECK(kept >= 100);
 		/* half of the bound, plus min_partial and a few in flight */
