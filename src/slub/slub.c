@@ -1572,6 +1572,7 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 {
 	unsigned int first = sheaf_size(c), cap = sheaf_capacity(c), want, top;
 	void **objs = c->sheaf_objects;
+	bool light;
 
 	/*
 	 * A thread that allocates a few objects of a cache should not pull a
@@ -1579,6 +1580,7 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 	 * each next one twice as many, up to the capacity.
 	 */
 	want = clamp_t(unsigned int, c->sheaf_refill, SHEAF_FIRST_REFILL, cap);
+	light = want < cap;
 	c->sheaf_refill = min_t(unsigned int, want * 2, cap);
 	want = min_t(unsigned int, cap, first + want);
 	top = want;
@@ -1600,12 +1602,14 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 		}
 		c->freelist = object;
 		/*
-		 * Stop at the end of the cpu slab's freelist once the sheaf has
+		 * While the refills are still growing (a light user), stop at
+		 * the end of the cpu slab's freelist once the sheaf has
 		 * something: a thread that allocates a few objects of many
 		 * caches should not hold two slabs of each (a slab of large
-		 * objects holds fewer than a refill asks for).
+		 * objects holds fewer than a refill asks for).  A heavy user
+		 * fills the sheaf, across slabs.
 		 */
-		if (top < want && (top == first || !object))
+		if (top == first || (light && top < want && !object))
 			break;
 		/* the slow path, which also isolates a slab whose link was bad */
 		object = slab_alloc_cpu(s, gfp, NUMA_NO_NODE, c);
