@@ -26,8 +26,10 @@
  *    - node partial: not frozen, on n->partial under n->list_lock.
  *    - full: not frozen, on no list; the first free into it makes it
  *      partial again.
- *    - empty: freed to the buddy allocator, unless the node keeps fewer
- *      than min_partial partial slabs.
+ *    - empty: on n->partial while the node keeps fewer than min_partial
+ *      partial slabs; else kept, not frozen, on n->empty with its
+ *      freelist built while the node's adaptive bound allows ("Empty
+ *      slabs" below); else freed to the buddy allocator.
  *    - isolated: frozen and owned by nobody, after a corrupt freechain
  *      (isolate_cpu_slab): never allocated from again.
  *    Only the thread that owns a frozen slab may unfreeze it.
@@ -296,6 +298,8 @@ static bool shuffle_freelist(struct kmem_cache *s, struct slab *slab, char *star
  * (which the caller takes) and inuse == objects.  The constructor runs
  * here, once per object per slab, never on allocation.
  */
+static bool reclaim_kept_slabs(void);
+
 static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	struct kmem_cache_order_objects oo = slub_cache(s)->oo;
@@ -311,6 +315,9 @@ static struct slab *allocate_slab(struct kmem_cache *s, gfp_t gfp, int node)
 		if (page)
 			stat(s, ORDER_FALLBACK);
 	}
+	/* Memory is short (page_limit_mb, the address space): kept empty slabs go first. */
+	if (unlikely(!page) && reclaim_kept_slabs())
+		page = __alloc_pages(node, gfp, oo_order(oo), NULL);
 	if (unlikely(!page))
 		return NULL;
 	stat(s, ALLOC_SLAB);
@@ -403,12 +410,15 @@ static void discard_slab(struct kmem_cache *s, struct slab *slab)
  * a slab (get_partial_node takes them after the partial slabs).  The
  * bound adapts as the page allocator's retention does (page_alloc.c):
  * it is 0 while nothing churns; each new slab the node allocates while
- * slabs it gave back lately (empty_churn) are unaccounted for raises it
- * by one, up to empty_limit (slub_empty_max_kb of slabs); and once it has
- * not risen for page_decay_ms, the next slab that empties halves it.  A
- * slab over the bound is given back.  kmem_cache_shrink() and
- * uslab_trim() give every kept slab back and reset the bound.  Debug
- * caches keep none (their slabs take the kernel's paths).
+ * slabs it gave back (empty_churn) are unaccounted for raises it by one,
+ * up to empty_limit (slub_empty_max_kb of slabs); once it has not risen
+ * for page_decay_ms, the next use of the node's lists (a slab emptying,
+ * get_partial_node) halves it and the churn count and gives back the
+ * kept slabs over it (empty_decay).  A slab that empties over the bound
+ * is given back.  kmem_cache_shrink(), uslab_trim() and a slab allocation
+ * the page allocator refuses (reclaim_kept_slabs) give every kept slab
+ * back and reset the bound.  Debug caches keep none (their slabs take the
+ * kernel's paths).
  */
 static bool empty_decay_due(struct kmem_cache_node *n, uint64_t now)
 {
@@ -418,29 +428,69 @@ static bool empty_decay_due(struct kmem_cache_node *n, uint64_t now)
 }
 
 /*
+ * empty_decay - under n->list_lock: if the bound of @n has not risen for
+ * page_decay_ms, halve it (and what counts as churn), and take the kept
+ * slabs over it, oldest first, off the list: returned linked through
+ * slab->next, for the caller to give back (discard_slabs) after unlock.
+ */
+static struct slab *empty_decay(struct kmem_cache_node *n)
+{
+	struct slab *discard = NULL;
+	uint64_t now;
+
+	if (!n->empty_max && !n->nr_empty)
+		return NULL;
+	now = os_coarse_ns();
+	if (!empty_decay_due(n, now))
+		return NULL;
+	n->empty_max /= 2;
+	n->empty_stamp = now;
+	__atomic_store_n(&n->empty_churn, __atomic_load_n(&n->empty_churn, __ATOMIC_RELAXED) / 2,
+			 __ATOMIC_RELAXED);
+	while (n->nr_empty > n->empty_max) {
+		struct slab *slab = list_last_entry(&n->empty, struct slab, slab_list);
+
+		list_del(&slab->slab_list);
+		n->nr_empty--;
+		slab->next = discard;
+		discard = slab;
+	}
+	return discard;
+}
+
+/* discard_slabs - give back a chain of slabs off every list (empty_decay). */
+static void discard_slabs(struct kmem_cache *s, struct slab *chain)
+{
+	while (chain) {
+		struct slab *slab = chain;
+
+		chain = slab->next;
+		discard_slab(s, slab);
+	}
+}
+
+/*
  * keep_empty_slab - @slab (of @n, unfrozen, on no list, under
  * n->list_lock) has just emptied past min_partial: keep it on n->empty if
- * the bound allows (true); false if the caller is to give it back.
+ * the bound allows.  Returns what the caller gives back after unlock
+ * (discard_slabs): @slab if it is not kept, and what a due decay took off.
  */
-static bool keep_empty_slab(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab)
+static struct slab *keep_empty_slab(struct kmem_cache *s, struct kmem_cache_node *n,
+				    struct slab *slab)
 {
-	if (!n->empty_max)
-		goto give_back;
-	if (empty_decay_due(n, os_coarse_ns())) {
-		n->empty_max /= 2;
-		n->empty_stamp = os_coarse_ns();
+	struct slab *discard = empty_decay(n);
+
+	if (n->nr_empty < n->empty_max) {
+		list_add(&slab->slab_list, &n->empty);
+		n->nr_empty++;
+		stat(s, EMPTY_KEEP);
+		return discard;
 	}
-	if (n->nr_empty >= n->empty_max)
-		goto give_back;
-	list_add(&slab->slab_list, &n->empty);
-	n->nr_empty++;
-	stat(s, EMPTY_KEEP);
-	return true;
-give_back:
 	if (slub_cache(s)->empty_limit &&
 	    __atomic_load_n(&n->empty_churn, __ATOMIC_RELAXED) < slub_cache(s)->empty_limit)
 		__atomic_add_fetch(&n->empty_churn, 1, __ATOMIC_RELAXED);
-	return false;
+	slab->next = discard;
+	return slab;
 }
 
 /*
@@ -496,6 +546,35 @@ static void release_empty_slabs(struct kmem_cache *s, struct kmem_cache_node *n)
 		discard = slab->next;
 		free_slab(s, slab);
 	}
+}
+
+/*
+ * reclaim_kept_slabs - a slab could not be had: give back every cache's
+ * kept empty slabs (and reset their bounds), so that the pages go where
+ * they are needed; whether there were any.  Skipped when slab_mutex is
+ * held (by this thread, creating a cache, or by another): then the
+ * allocation fails as it would have.  allocate_slab's callers hold no
+ * list_lock.
+ */
+static bool reclaim_kept_slabs(void)
+{
+	struct kmem_cache *s;
+	bool any = false;
+
+	if (pthread_mutex_trylock(&slab_mutex))
+		return false;
+	list_for_each_entry(s, &slab_caches, list) {
+		for (int node = 0; node < nr_node_ids; node++) {
+			struct kmem_cache_node *n = get_node(s, node);
+
+			if (n && READ_ONCE(n->nr_empty)) {
+				release_empty_slabs(s, n);
+				any = true;
+			}
+		}
+	}
+	pthread_mutex_unlock(&slab_mutex);
+	return any;
 }
 
 /* ---------------------------------------------------------- cpu slots */
@@ -583,22 +662,50 @@ static void *freelist_tail(struct kmem_cache *s, struct slab *slab, void *head,
  * The local list keeps its length and the index of its last object, so
  * that it moves as a whole (onto the cpu freelist, or spliced in front of
  * the slab's freelist when the slab is unfrozen) in one step, without a
- * walk (the issue's "cheaper slab life cycle").  A link of it that a
- * write after free broke is found when the objects are next handed out
- * (freeptr_ok) or validated, as on any freelist.
+ * walk (the issue's "cheaper slab life cycle").  The last object's word
+ * always decodes to NULL; take_local_list checks that, and walks the list
+ * (freelist_tail, which reports and cuts a bad link) only if it does not.
+ * Other links broken by a write after free are found when the objects
+ * are next handed out (freeptr_ok) or validated, as on any freelist.
+ *
+ * Only the owner changes the list, but a fork() may snapshot it half
+ * changed, and the child flushes the slabs of threads that did not
+ * survive: the stores are ordered so that such a snapshot can only leave
+ * an object out of the list while it is counted in use (a leak), never
+ * count or link an object the list does not hold.
  */
 static inline void *local_list_tail(const struct kmem_cache *s, const struct slab *slab)
 {
 	return (void *)(slab_obj_base(s, slab) + (uintptr_t)slab->local_tail * s->size);
 }
 
-/* local_list_set - make @head .. @tail (@cnt objects) the slab's local list. */
+/* local_list_set - make @head .. @tail (@cnt objects, @tail's word NULL) the local list. */
 static inline void local_list_set(const struct kmem_cache *s, struct slab *slab, void *head,
 				  void *tail, unsigned int cnt)
 {
-	slab->local_free = (unsigned long)head;
 	slab->local_count = (unsigned short)cnt;
 	slab->local_tail = (unsigned short)obj_index(s, (uintptr_t)tail - slab_obj_base(s, slab));
+	__atomic_signal_fence(__ATOMIC_RELEASE);	/* length and tail before the head */
+	slab->local_free = (unsigned long)head;
+}
+
+/*
+ * local_list_add - put @head .. @tail (@cnt objects, linked) in front of
+ * the slab's local list.
+ */
+static inline void local_list_add(const struct kmem_cache *s, struct slab *slab, void *head,
+				  void *tail, unsigned int cnt)
+{
+	if (!slab->local_free) {
+		set_freepointer(s, tail, NULL);
+		local_list_set(s, slab, head, tail, cnt);
+		return;
+	}
+	set_freepointer(s, tail, (void *)slab->local_free);
+	__atomic_signal_fence(__ATOMIC_RELEASE);	/* the link before the head */
+	slab->local_free = (unsigned long)head;
+	__atomic_signal_fence(__ATOMIC_RELEASE);	/* the head before the length */
+	slab->local_count += (unsigned short)cnt;
 }
 
 static inline void local_list_clear(struct slab *slab)
@@ -614,14 +721,7 @@ static inline void local_list_clear(struct slab *slab)
  */
 static inline void slab_push_local(const struct kmem_cache *s, struct slab *slab, void *x)
 {
-	if (!slab->local_free) {
-		local_list_set(s, slab, x, x, 1);
-		set_freepointer(s, x, NULL);
-		return;
-	}
-	set_freepointer(s, x, (void *)slab->local_free);
-	slab->local_free = (unsigned long)x;
-	slab->local_count++;
+	local_list_add(s, slab, x, x, 1);
 }
 
 /*
@@ -629,7 +729,7 @@ static inline void slab_push_local(const struct kmem_cache *s, struct slab *slab
  * object (*@tail) and its length (*@count); the slab's local list is left
  * empty.
  */
-static void *take_local_list(const struct kmem_cache *s, struct slab *slab, void **tail,
+static void *take_local_list(struct kmem_cache *s, struct slab *slab, void **tail,
 			     unsigned int *count)
 {
 	void *local = (void *)slab->local_free;
@@ -640,6 +740,8 @@ static void *take_local_list(const struct kmem_cache *s, struct slab *slab, void
 		return NULL;
 	*tail = local_list_tail(s, slab);
 	*count = slab->local_count;
+	if (unlikely(get_freepointer(s, *tail)))	/* written after it was freed */
+		*tail = freelist_tail(s, slab, local, count);
 	local_list_clear(slab);
 	return local;
 }
@@ -701,12 +803,11 @@ static void deactivate_slab(struct kmem_cache *s, struct slab *slab, void *freel
 	if (old_fl)
 		stat(s, DEACTIVATE_REMOTE_FREES);
 	if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
-		bool keep = keep_empty_slab(s, n, slab);
+		struct slab *discard = keep_empty_slab(s, n, slab);
 
 		spin_unlock(&n->list_lock);
 		stat(s, DEACTIVATE_EMPTY);
-		if (!keep)
-			discard_slab(s, slab);
+		discard_slabs(s, discard);
 		return;
 	}
 	if (new_fl) {
@@ -753,9 +854,14 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 					      new.counters));
 
 		if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
-			if (!keep_empty_slab(s, n, slab)) {
-				slab->next = discard;
-				discard = slab;
+			struct slab *give = keep_empty_slab(s, n, slab);
+
+			while (give) {
+				struct slab *next = give->next;
+
+				give->next = discard;
+				discard = give;
+				give = next;
 			}
 		} else if (tail || fl) {
 			add_partial(n, slab);
@@ -911,7 +1017,7 @@ static void *freeze_empty_slab(struct slab *slab)
 static void *get_partial_node(struct kmem_cache *s, struct kmem_cache_node *n,
 			      struct kmem_cache_cpu *c)
 {
-	struct slab *slab, *tmp;
+	struct slab *slab, *tmp, *discard;
 	void *object = NULL;
 	unsigned int available = 0, avail;
 
@@ -933,12 +1039,15 @@ static void *get_partial_node(struct kmem_cache *s, struct kmem_cache_node *n,
 		if (!slub_cache(s)->cpu_partial || available > slub_cache(s)->cpu_partial / 2)
 			break;
 	}
+	/* kept slabs a steady run from partial slabs does not need decay here too */
+	discard = empty_decay(n);
 	if (!object && (slab = take_empty_slab(n))) {
 		object = freeze_empty_slab(slab);
 		set_cpu_slab(s, c, slab);
 		stat(s, EMPTY_REUSE);
 	}
 	spin_unlock(&n->list_lock);
+	discard_slabs(s, discard);
 	return object;
 }
 
@@ -1549,15 +1658,10 @@ static void sheaf_flush(struct kmem_cache *s, void **objs, unsigned int cnt)
 			head = y;
 			nr++;
 		}
-		if (!slab_owned_by_me(slab)) {
+		if (!slab_owned_by_me(slab))
 			__slab_free(s, slab, head, x, nr);
-		} else if (!slab->local_free) {
-			local_list_set(s, slab, head, x, nr);	/* x's word: NULL, its mark */
-		} else {
-			set_freepointer(s, x, (void *)slab->local_free);
-			slab->local_free = (unsigned long)head;
-			slab->local_count += nr;
-		}
+		else
+			local_list_add(s, slab, head, x, nr);
 	}
 }
 
@@ -1579,8 +1683,8 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 	 * whole sheaf's worth: the first refill takes SHEAF_FIRST_REFILL,
 	 * each next one twice as many, up to the capacity.
 	 */
+	light = c->sheaf_refill < cap;	/* a slot's first refills, whatever the capacity */
 	want = clamp_t(unsigned int, c->sheaf_refill, SHEAF_FIRST_REFILL, cap);
-	light = want < cap;
 	c->sheaf_refill = min_t(unsigned int, want * 2, cap);
 	want = min_t(unsigned int, cap, first + want);
 	top = want;
@@ -1620,8 +1724,13 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 		/* Past the first object a shortage is no failure: no warning, no panic. */
 		gfp = (gfp | __GFP_NOWARN) & ~__GFP_NOFAIL;
 	}
-	if (top > first)
-		memmove(&objs[first], &objs[top], (want - top) * sizeof(*objs));
+	/*
+	 * A short refill: move what came down to the bottom.  By hand, not
+	 * memmove(): a sheaf is a slab object, poisoned for ASan while the
+	 * allocator owns it (sanitize.c), and ASan checks libc's copies.
+	 */
+	for (unsigned int i = first, j = top; top > first && j < want; i++, j++)
+		objs[i] = objs[j];
 	sheaf_set_size(c, first + (want - top));
 	stat_add(s, SHEAF_REFILL, want - top);
 	return want > top;
@@ -2009,16 +2118,15 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
 		return;
 	}
 	if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
-		bool keep;
+		struct slab *discard;
 
 		if (prior) {
 			remove_partial(n, slab);
 			stat(s, FREE_REMOVE_PARTIAL);
 		}
-		keep = keep_empty_slab(s, n, slab);
+		discard = keep_empty_slab(s, n, slab);
 		spin_unlock(&n->list_lock);
-		if (!keep)
-			discard_slab(s, slab);
+		discard_slabs(s, discard);
 		return;
 	}
 	if (!prior) {
@@ -2529,6 +2637,8 @@ static struct kmem_cache *bootstrap(struct kmem_cache *static_cache)
 			slab_set_cache(slab, s);
 		list_for_each_entry(slab, &n->full, slab_list)	/* slab_debug caches' */
 			slab_set_cache(slab, s);
+		list_for_each_entry(slab, &n->empty, slab_list)	/* none this early; kept slabs */
+			slab_set_cache(slab, s);
 	}
 	list_add(&s->list, &slab_caches);
 	return s;
@@ -2743,7 +2853,7 @@ static void slub_fork_child(void)
  */
 static void validate_node(struct kmem_cache *s, struct kmem_cache_node *n)
 {
-	unsigned long count = 0;
+	unsigned long count = 0, kept = 0;
 	struct slab *slab;
 
 	spin_lock(&n->list_lock);
@@ -2758,20 +2868,18 @@ static void validate_node(struct kmem_cache *s, struct kmem_cache_node *n)
 		       s->name, count, n->nr_partial);
 		slub_count_report();
 	}
-	count = 0;
 	list_for_each_entry(slab, &n->empty, slab_list) {
-		count++;
+		kept++;
 		if (slab->frozen || slab->inuse)
 			slab_err(s, slab, "Kept empty slab on node %d is frozen or has %u objects in use",
 				 slab_nid(slab), slab->inuse);
 		validate_slab(s, slab);
 	}
-	if (count != n->nr_empty) {
+	if (kept != n->nr_empty) {
 		pr_err("SLUB %s: %lu empty slabs counted but counter=%lu\n",
-		       s->name, count, n->nr_empty);
+		       s->name, kept, n->nr_empty);
 		slub_count_report();
 	}
-	count = n->nr_partial;
 	if (kmem_cache_debug(s)) {
 		long nr_slabs = __atomic_load_n(&n->nr_slabs, __ATOMIC_RELAXED);
 

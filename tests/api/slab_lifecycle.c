@@ -12,13 +12,16 @@
  *              the order of allocation, as a batch does;
  *   keep       (SLUB) once a batch has churned (its slabs given back and
  *              allocated again), the slabs it empties are kept with their
- *              freelists built: the next rounds allocate no new slab and
- *              reuse the kept ones (counters alloc_slab, empty_reuse);
+ *              freelists built: the next rounds allocate and free no slab
+ *              and reuse the kept ones (alloc_slab, free_slab,
+ *              empty_reuse);
  *              slabinfo counts them as free objects;
  *   bound      (SLUB) slub_empty_max_kb=64 keeps at most 64 KiB of them;
- *   decay      (SLUB, page_decay_ms=50) a batch (150 slabs' worth) whose
- *              frees come after a pause keeps at most half of what the
- *              last one did;
+ *   decay      (SLUB, page_decay_ms=500) after two batches of 150 slabs'
+ *              worth, a quarter batch another thread allocated, freed
+ *              after a pause, leaves at most half of the kept slabs: the
+ *              surplus over the halved bound is given back, not only the
+ *              slabs that empty;
  *   shrink     kmem_cache_shrink() gives every free slab back (both back
  *              ends): slabinfo shows no objects at all afterwards.  (Before
  *              it, objects in the thread's arrays count as active, as in
@@ -33,6 +36,7 @@
 #define _GNU_SOURCE
 #include <uslab/slab.h>
 #include <uslab/uslab.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,7 +46,7 @@
 
 #define NR		20000
 #define OBJ		64
-#define DECAY_MS	50
+#define DECAY_MS	500
 
 static void **objs, **sorted;	/* room for NR, or more (decay) */
 static unsigned long long rng;
@@ -185,7 +189,7 @@ static void integrity(void)
 static void keep(void)
 {
 	struct kmem_cache *s = new_cache("lc-keep");
-	long slabs, reuse;
+	long slabs, reuse, freed;
 	unsigned long kept;
 
 	round_of(s, NR, false);
@@ -205,6 +209,7 @@ static void keep(void)
 	CHECK(kept >= (unsigned long)slabs / 2);
 	slabs = counter("lc-keep", "alloc_slab");
 	reuse = counter("lc-keep", "empty_reuse");
+	freed = counter("lc-keep", "free_slab");
 	for (int r = 0; r < 3; r++)
 		round_of(s, NR, false);
 	printf("keep: %ld slabs, %lu kept; then alloc_slab +%ld, empty_reuse +%ld, empty_keep %ld\n",
@@ -212,6 +217,7 @@ static void keep(void)
 	       counter("lc-keep", "empty_reuse") - reuse, counter("lc-keep", "empty_keep"));
 	/* a slab or two may move between a sheaf, the cpu slab and the lists */
 	CHECK(counter("lc-keep", "alloc_slab") - slabs <= 2);
+	CHECK(counter("lc-keep", "free_slab") - freed <= 2);
 	CHECK(counter("lc-keep", "empty_reuse") - reuse >= 3 * (long)kept / 2);
 	CHECK_EQ(uslab_validate(s), 0);
 	shrink_all(s, "lc-keep");
@@ -239,9 +245,24 @@ static void bound(void)
 	kmem_cache_destroy(s);
 }
 
+struct batch {
+	struct kmem_cache *s;
+	unsigned int nr;
+};
+
+static void *alloc_thread(void *arg)
+{
+	struct batch *b = arg;
+
+	alloc_batch(b->s, b->nr);
+	return NULL;
+}
+
 static void decay(void)
 {
-	struct timespec pause = { 0, 2 * DECAY_MS * 1000000L };
+	struct batch quarter;
+	pthread_t t;
+	struct timespec pause = { 2 * DECAY_MS / 1000, (2 * DECAY_MS % 1000) * 1000000L };
 	struct kmem_cache *s;
 	unsigned long kept;
 	unsigned int nr;
@@ -259,13 +280,22 @@ static void decay(void)
 	round_of(s, nr, false);
 	kept = free_slabs("lc-decay");
 	/*
-	 * The pause between the allocations and the frees: a new slab
-	 * allocated while slabs were given back lately (churn) restarts the
-	 * decay period, so the frees, not the allocations, must come after it.
+	 * A quarter of the batch allocated by a thread that then exits (so
+	 * that its slabs are on the node lists, not frozen on this thread's
+	 * chain), the pause, then the frees here: they empty slabs, and the
+	 * first that empties finds the decay due, halves the bound and gives
+	 * back the kept slabs over it, which the allocations left on the
+	 * list.  (The pause comes after the allocations: a new slab
+	 * allocated while slabs were given back lately restarts the decay
+	 * period.)
 	 */
-	alloc_batch(s, nr);
+	quarter.s = s;
+	quarter.nr = nr / 4;
+	CHECK_EQ(pthread_create(&t, NULL, alloc_thread, &quarter), 0);
+	CHECK_EQ(pthread_join(t, NULL), 0);
 	nanosleep(&pause, NULL);
-	free_batch(s, nr, false);
+	free_batch(s, nr / 4, false);
+	printf("decay: %lu slabs' worth free before, %lu after\n", kept, free_slabs("lc-decay"));
 	if (is_slub()) {
 		CHECK(kept >= 100);
 		/* half of the bound, plus min_partial and a few in flight */
