@@ -22,6 +22,9 @@
  *              after a pause, leaves at most half of the kept slabs: the
  *              surplus over the halved bound is given back, not only the
  *              slabs that empty;
+ *   pressure   (page_limit_mb=16) a cache that allocates until it is
+ *              refused takes the slabs another cache kept (SLUB: none of
+ *              them is left kept);
  *   shrink     kmem_cache_shrink() gives every free slab back (both back
  *              ends): slabinfo shows no objects at all afterwards.  (Before
  *              it, objects in the thread's arrays count as active, as in
@@ -245,6 +248,25 @@ static void bound(void)
 	kmem_cache_destroy(s);
 }
 
+/*
+ * The objects in @slabs slabs of cache @name, with room made for them;
+ * the caller has set slub_empty_max_kb high enough that a batch of 150
+ * slabs, in any variant's order, may be kept.
+ */
+static unsigned int batch_of_slabs(const char *name, unsigned int slabs)
+{
+	unsigned int nr = slabs * (unsigned int)slabinfo_field(name, 3);
+
+	if (nr > NR) {
+		objs = realloc(objs, nr * sizeof(*objs));
+		sorted = realloc(sorted, nr * sizeof(*sorted));
+		CHECK(objs && sorted);
+		if (!objs || !sorted)
+			exit(1);
+	}
+	return nr;
+}
+
 struct batch {
 	struct kmem_cache *s;
 	unsigned int nr;
@@ -267,15 +289,9 @@ static void decay(void)
 	unsigned long kept;
 	unsigned int nr;
 
-	/* room enough that a batch of 150 slabs, in any variant's order, may be kept */
 	CHECK_EQ(uslab_option_set("slub_empty_max_kb", 1 << 20), 0);
 	s = new_cache("lc-decay");
-	nr = 150 * (unsigned int)slabinfo_field("lc-decay", 3);
-	if (nr > NR) {
-		objs = realloc(objs, nr * sizeof(*objs));
-		sorted = realloc(sorted, nr * sizeof(*sorted));
-		CHECK(objs && sorted);
-	}
+	nr = batch_of_slabs("lc-decay", 150);
 	round_of(s, nr, false);
 	round_of(s, nr, false);
 	kept = free_slabs("lc-decay");
@@ -303,6 +319,56 @@ static void decay(void)
 	}
 	shrink_all(s, "lc-decay");
 	kmem_cache_destroy(s);
+}
+
+/*
+ * Under page_limit_mb, one cache's kept slabs must not starve another:
+ * when a slab allocation is refused, every cache's kept slabs go back and
+ * the allocation is tried once more.
+ */
+static void pressure(void)
+{
+	struct kmem_cache *a, *b;
+	unsigned long kept, got = 0;
+	unsigned int nr;
+	void **mine;
+
+	CHECK_EQ(uslab_option_set("slub_empty_max_kb", 1 << 20), 0);
+	a = new_cache("lc-keeper");
+	b = new_cache("lc-hungry");
+	CHECK(a && b);
+	nr = batch_of_slabs("lc-keeper", 150);	/* 9.6 MiB of slabs in order_big */
+	round_of(a, nr, false);
+	round_of(a, nr, false);		/* churned: its slabs are kept */
+	kept = free_slabs("lc-keeper");
+	/* b takes everything the limit leaves; pointers kept in b's own objects */
+	mine = NULL;
+	for (;;) {
+		void **p = kmem_cache_alloc(b, GFP_KERNEL | __GFP_NOWARN);
+
+		if (!p)
+			break;
+		*p = mine;
+		mine = p;
+		got++;
+	}
+	printf("pressure: %lu slabs' worth kept by one cache, %lu after another took %lu objects\n",
+	       kept, free_slabs("lc-keeper"), got);
+	CHECK(got > 0);
+	if (is_slub()) {
+		CHECK(kept >= 100);
+		CHECK(free_slabs("lc-keeper") <= 10 + 4);	/* min_partial, a few in flight */
+	}
+	while (mine) {
+		void **next = *mine;
+
+		kmem_cache_free(b, mine);
+		mine = next;
+	}
+	shrink_all(a, "lc-keeper");
+	shrink_all(b, "lc-hungry");
+	kmem_cache_destroy(a);
+	kmem_cache_destroy(b);
 }
 
 static int run_part(const char *name, void (*fn)(void), const char *opt, long val)
@@ -349,5 +415,6 @@ int main(void)
 	CHECK(run_part("keep", keep, NULL, 0));
 	CHECK(run_part("bound", bound, "slub_empty_max_kb", 64));
 	CHECK(run_part("decay", decay, "page_decay_ms", DECAY_MS));
+	CHECK(run_part("pressure", pressure, "page_limit_mb", 16));
 	return test_done("slab_lifecycle");
 }
