@@ -1676,14 +1676,12 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 {
 	unsigned int first = sheaf_size(c), cap = sheaf_capacity(c), want, top;
 	void **objs = c->sheaf_objects;
-	bool light;
 
 	/*
 	 * A thread that allocates a few objects of a cache should not pull a
 	 * whole sheaf's worth: the first refill takes SHEAF_FIRST_REFILL,
 	 * each next one twice as many, up to the capacity.
 	 */
-	light = c->sheaf_refill < cap;	/* a slot's first refills, whatever the capacity */
 	want = clamp_t(unsigned int, c->sheaf_refill, SHEAF_FIRST_REFILL, cap);
 	c->sheaf_refill = min_t(unsigned int, want * 2, cap);
 	want = min_t(unsigned int, cap, first + want);
@@ -1706,14 +1704,14 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 		}
 		c->freelist = object;
 		/*
-		 * While the refills are still growing (a light user), stop at
-		 * the end of the cpu slab's freelist once the sheaf has
-		 * something: a thread that allocates a few objects of many
-		 * caches should not hold two slabs of each (a slab of large
-		 * objects holds fewer than a refill asks for).  A heavy user
-		 * fills the sheaf, across slabs.
+		 * Stop at the end of the cpu slab's freelist once the sheaf has
+		 * something, rather than take another slab to fill it up: a
+		 * thread that allocates a few objects of many caches (or of
+		 * many sizes one kmalloc class serves) should not hold two
+		 * slabs of each; a slab of large objects holds fewer than a
+		 * refill asks for.
 		 */
-		if (top == first || (light && top < want && !object))
+		if (top == first || (top < want && !object))
 			break;
 		/* the slow path, which also isolates a slab whose link was bad */
 		object = slab_alloc_cpu(s, gfp, NUMA_NO_NODE, c);
