@@ -62,7 +62,9 @@ enum {
  * slab on the head page of each slab (slub/slub_def.h, slab/slab_def.h),
  * as the kernel's mm/slab.h does, with static asserts on the offsets that
  * both views must agree on (SLAB_MATCH).  Every page of a slab names its
- * cache in slab_cache, so kfree() finds the cache from any page.
+ * cache in slab_cache, so kfree() finds the cache from any page, and holds
+ * the slab's order, so compound_head() finds the head by a mask.
+ * slab_words and slab_aux are the back end's alone.
  */
 struct page {
 	unsigned long flags;

@@ -1976,12 +1976,13 @@ static bool flush_barn(struct kmem_cache *s)
 /*
  * sheaf_begin / sheaf_end - around the slow paths' changes to a slot's
  * sheaves.  fork() may copy the memory of a thread that is halfway
- * through one (a swap stores main and spare, then the size, in several
- * steps); the child flushes the slots of the threads that did not
+ * through one (a swap stores main and spare, then the array pointers, in
+ * several steps); the child flushes the slots of the threads that did not
  * survive, and must not trust one caught so (flush_sheaves).  The fast
- * paths need no mark: a push stores the object before the size that
- * makes it part of the sheaf, and a pop takes it off the size first, so
- * a copy taken in between leaks one object at most, never frees one twice.
+ * paths need no mark: a push stores the object before the top pointer
+ * that makes it part of the sheaf, and a pop moves the top down before
+ * it clears the object's mark, so a copy taken in between leaks one
+ * object at most, never frees one twice.
  */
 static inline void sheaf_begin(struct kmem_cache_cpu *c)
 {

@@ -73,7 +73,6 @@ static __always_inline bool object_looks_free(const struct kmem_cache *s, const 
 	return fp - base < span || fp == 0;
 }
 
-
 /*
  * is_object_offset - whether @off (< 2^32) is a multiple of s->size, with
  * one multiply: off * M mod 2^64 < M for M = floor((2^64 - 1) / size) + 1
