@@ -31,10 +31,10 @@
 #define _GNU_SOURCE
 #include <uslab/slab.h>
 #include <uslab/uslab.h>
-#include <sched.h>
 #include <stdint.h>
 #include <time.h>
 #include "../test.h"
+#include "../fork_part.h"
 
 #define MiB		(1UL << 20)
 #define PAGE		4096UL
@@ -57,18 +57,6 @@ static void hook(const char *what)
 {
 	hook_calls++;
 	snprintf(last_what, sizeof(last_what), "%s", what);
-}
-
-static void pin_to_this_cpu(void)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
 }
 
 static struct uslab_page_stats stats(void)
@@ -289,29 +277,25 @@ static void decay(void)
 
 /* ------------------------------------------------------------- main */
 
+struct part {
+	long decay_ms;
+	void (*fn)(void);
+};
+
+static void part_main(void *arg)
+{
+	const struct part *p = arg;
+
+	CHECK_EQ(uslab_option_set("page_retain_mb", RETAIN_MB), 0);
+	CHECK_EQ(uslab_option_set("page_decay_ms", p->decay_ms), 0);
+	p->fn();
+}
+
 static int run_part(const char *name, long decay_ms, void (*fn)(void))
 {
-	int status;
-	pid_t pid;
+	struct part p = { decay_ms, fn };
 
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		test_failures = 0;	/* this part's own */
-		CHECK_EQ(uslab_option_set("page_retain_mb", RETAIN_MB), 0);
-		CHECK_EQ(uslab_option_set("page_decay_ms", decay_ms), 0);
-		pin_to_this_cpu();
-		fn();
-		fflush(NULL);
-		_exit(test_failures ? 1 : 0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return 0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "page_retention: part %s failed (status %#x)\n", name, status);
-		return 0;
-	}
-	return 1;
+	return test_part("page_retention", name, part_main, &p);
 }
 
 int main(void)

@@ -40,12 +40,11 @@
 #include <uslab/slab.h>
 #include <uslab/uslab.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <time.h>
 #include "../test.h"
+#include "../fork_part.h"
 
 #define NR		20000
 #define OBJ		64
@@ -371,40 +370,33 @@ static void pressure(void)
 	kmem_cache_destroy(b);
 }
 
+struct part {
+	void (*fn)(void);
+	const char *opt;	/* an option of the part's own, or NULL */
+	long val;
+};
+
+static void part_main(void *arg)
+{
+	const struct part *p = arg;
+	bool decay = p->opt && !strcmp(p->opt, "page_decay_ms");
+
+	objs = malloc(NR * sizeof(*objs));
+	sorted = malloc(NR * sizeof(*sorted));
+	CHECK(objs && sorted);
+	CHECK_EQ(uslab_option_set("slab_stats", 1), 0);
+	/* no decay unless the part asks: a loaded machine must not bring it on */
+	CHECK_EQ(uslab_option_set("page_decay_ms", decay ? p->val : 3600000), 0);
+	if (p->opt && !decay)
+		CHECK_EQ(uslab_option_set(p->opt, p->val), 0);
+	p->fn();
+}
+
 static int run_part(const char *name, void (*fn)(void), const char *opt, long val)
 {
-	int status;
-	pid_t pid;
+	struct part p = { fn, opt, val };
 
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		cpu_set_t set;
-
-		test_failures = 0;	/* this part's own */
-		objs = malloc(NR * sizeof(*objs));
-		sorted = malloc(NR * sizeof(*sorted));
-		CHECK(objs && sorted);
-		CHECK_EQ(uslab_option_set("slab_stats", 1), 0);
-		CHECK_EQ(uslab_option_set("page_decay_ms", opt && !strcmp(opt, "page_decay_ms") ?
-					  val : 3600000), 0);
-		if (opt && strcmp(opt, "page_decay_ms"))
-			CHECK_EQ(uslab_option_set(opt, val), 0);
-		/* one CPU, so that with fake NUMA every slab comes from one node */
-		CPU_ZERO(&set);
-		CPU_SET(sched_getcpu(), &set);
-		sched_setaffinity(0, sizeof(set), &set);
-		fn();
-		fflush(NULL);
-		_exit(test_failures ? 1 : 0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return 0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "slab_lifecycle: part %s failed (status %#x)\n", name, status);
-		return 0;
-	}
-	return 1;
+	return test_part("slab_lifecycle", name, part_main, &p);
 }
 
 int main(void)
