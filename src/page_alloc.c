@@ -1396,6 +1396,13 @@ static struct large_hdr *large_cache_del(unsigned int i)
 	return h;
 }
 
+/* Whether the mapping cache has a slot and the pages for @pages more (under large_lock). */
+static bool large_cache_room(unsigned long pages)
+{
+	return large_cache_nr < LARGE_CACHE_MAX &&
+	       __atomic_load_n(&large_cached_pages, __ATOMIC_RELAXED) + pages <= large_cache_max_pages;
+}
+
 /*
  * large_cache_put - cache the freed mapping @h, first evicting the
  * oldest idle entries (onto *@evict) until it fits.  False if it cannot
@@ -1407,9 +1414,7 @@ static bool large_cache_put(struct large_hdr *h, uint64_t now, struct large_hdr 
 
 	if (pages > large_cache_max_pages || sanitize_active())
 		return false;
-	for (unsigned int i = 0; i < large_cache_nr &&
-	     (large_cache_nr == LARGE_CACHE_MAX ||
-	      __atomic_load_n(&large_cached_pages, __ATOMIC_RELAXED) + pages > large_cache_max_pages);) {
+	for (unsigned int i = 0; i < large_cache_nr && !large_cache_room(pages);) {
 		struct large_hdr *old;
 
 		if (large_cache[i]->busy) {
@@ -1420,8 +1425,7 @@ static bool large_cache_put(struct large_hdr *h, uint64_t now, struct large_hdr 
 		old->next = *evict;
 		*evict = old;
 	}
-	if (large_cache_nr == LARGE_CACHE_MAX ||
-	    __atomic_load_n(&large_cached_pages, __ATOMIC_RELAXED) + pages > large_cache_max_pages)
+	if (!large_cache_room(pages))
 		return false;	/* what is left is busy being released */
 	h->cached_at = now;
 	h->clean = false;

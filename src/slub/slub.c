@@ -49,7 +49,8 @@
  * 4. Flushing.  The kernel flushes other CPUs with IPIs.  Here a slot
  *    (its sheaves, then its cpu slab and chain) is flushed by its owner:
  *    at thread exit, on kmem_cache_shrink() for the caller's own slot,
- *    and on any slow path that sees the cache's flush_gen move on.  kmem_cache_destroy() flushes every thread's slot
+ *    and on any slow path that sees the cache's flush_gen move on
+ *    (slot_catch_up).  kmem_cache_destroy() flushes every thread's slot
  *    directly, since the API promises nobody uses a cache being destroyed.
  *
  * 5. Cheap checks, on in every build (their cost is in docs/checks.md):
@@ -60,8 +61,9 @@
  *    must still carry its free mark (sheaf_mark_ok), or it is reported and
  *    left out; every free pointer popped off a cpu freelist must be NULL
  *    or an object of the cpu slab (freeptr_ok), or the slab is isolated;
- *    and free lists walked whole are cut at a bad link (freelist_tail).  Pointers that are no slab object at all are told apart by
- *    the page allocator's classifier (classify_ptr) in slab_common.
+ *    and free lists walked whole are cut at a bad link (freelist_tail).
+ *    Pointers that are no slab object at all are told apart by the page
+ *    allocator's classifier (classify_ptr) in slab_common.
  *
  * 6. slab_debug.  A cache with debug flags (USLAB_SLAB_DEBUG, or its
  *    creator's SLAB_RED_ZONE and the rest) gets the kernel's layout
@@ -420,29 +422,22 @@ static void discard_slab(struct kmem_cache *s, struct slab *slab)
  * back and reset the bound.  Debug caches keep none (their slabs take the
  * kernel's paths).
  */
-static bool empty_decay_due(struct kmem_cache_node *n, uint64_t now)
-{
-	uint64_t period = (uint64_t)uslab_opt(OPT_PAGE_DECAY_MS) * 1000000ull;
-
-	return now - n->empty_stamp >= period;
-}
-
 /*
  * empty_decay - under n->list_lock: if the bound of @n has not risen for
  * page_decay_ms, halve it (and what counts as churn), and take the kept
- * slabs over it, oldest first, off the list: returned linked through
- * slab->next, for the caller to give back (discard_slabs) after unlock.
+ * slabs over it, oldest first, off the list onto *@discard (linked
+ * through slab->next), for the caller to give back after unlock
+ * (discard_slabs).
  */
-static struct slab *empty_decay(struct kmem_cache_node *n)
+static void empty_decay(struct kmem_cache_node *n, struct slab **discard)
 {
-	struct slab *discard = NULL;
 	uint64_t now;
 
 	if (!n->empty_max && !n->nr_empty)
-		return NULL;
+		return;
 	now = os_coarse_ns();
-	if (!empty_decay_due(n, now))
-		return NULL;
+	if (now - n->empty_stamp < (uint64_t)uslab_opt(OPT_PAGE_DECAY_MS) * 1000000ull)
+		return;
 	n->empty_max /= 2;
 	n->empty_stamp = now;
 	__atomic_store_n(&n->empty_churn, __atomic_load_n(&n->empty_churn, __ATOMIC_RELAXED) / 2,
@@ -452,10 +447,9 @@ static struct slab *empty_decay(struct kmem_cache_node *n)
 
 		list_del(&slab->slab_list);
 		n->nr_empty--;
-		slab->next = discard;
-		discard = slab;
+		slab->next = *discard;
+		*discard = slab;
 	}
-	return discard;
 }
 
 /* discard_slabs - give back a chain of slabs off every list (empty_decay). */
@@ -472,25 +466,25 @@ static void discard_slabs(struct kmem_cache *s, struct slab *chain)
 /*
  * keep_empty_slab - @slab (of @n, unfrozen, on no list, under
  * n->list_lock) has just emptied past min_partial: keep it on n->empty if
- * the bound allows.  Returns what the caller gives back after unlock
- * (discard_slabs): @slab if it is not kept, and what a due decay took off.
+ * the bound allows.  What the caller gives back after unlock
+ * (discard_slabs) goes onto *@discard: @slab if it is not kept, and what
+ * a due decay took off.
  */
-static struct slab *keep_empty_slab(struct kmem_cache *s, struct kmem_cache_node *n,
-				    struct slab *slab)
+static void keep_empty_slab(struct kmem_cache *s, struct kmem_cache_node *n,
+			    struct slab *slab, struct slab **discard)
 {
-	struct slab *discard = empty_decay(n);
-
+	empty_decay(n, discard);
 	if (n->nr_empty < n->empty_max) {
 		list_add(&slab->slab_list, &n->empty);
 		n->nr_empty++;
 		stat(s, EMPTY_KEEP);
-		return discard;
+		return;
 	}
 	if (slub_cache(s)->empty_limit &&
 	    __atomic_load_n(&n->empty_churn, __ATOMIC_RELAXED) < slub_cache(s)->empty_limit)
 		__atomic_add_fetch(&n->empty_churn, 1, __ATOMIC_RELAXED);
-	slab->next = discard;
-	return slab;
+	slab->next = *discard;
+	*discard = slab;
 }
 
 /*
@@ -639,8 +633,7 @@ static void *freelist_tail(struct kmem_cache *s, struct slab *slab, void *head,
 		n++;
 		if (!next)
 			break;
-		if (unlikely(next - base >= span || !is_object_offset(s, next - base) ||
-			     n >= slab->objects)) {
+		if (unlikely(!is_object_in(s, base, span, next) || n >= slab->objects)) {
 			slab_report_banner(s->name, "Freechain corrupt");
 			print_slab(slab);
 			pr_err("Object %p @offset=%lu: its free pointer decodes to %p, not an object of this slab\n",
@@ -803,8 +796,9 @@ static void deactivate_slab(struct kmem_cache *s, struct slab *slab, void *freel
 	if (old_fl)
 		stat(s, DEACTIVATE_REMOTE_FREES);
 	if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
-		struct slab *discard = keep_empty_slab(s, n, slab);
+		struct slab *discard = NULL;
 
+		keep_empty_slab(s, n, slab, &discard);
 		spin_unlock(&n->list_lock);
 		stat(s, DEACTIVATE_EMPTY);
 		discard_slabs(s, discard);
@@ -853,28 +847,15 @@ static void unfreeze_partials(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		} while (!cmpxchg_double_slab(slab, fl, old.counters, tail ? local : fl,
 					      new.counters));
 
-		if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
-			struct slab *give = keep_empty_slab(s, n, slab);
-
-			while (give) {
-				struct slab *next = give->next;
-
-				give->next = discard;
-				discard = give;
-				give = next;
-			}
-		} else if (tail || fl) {
+		if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial)
+			keep_empty_slab(s, n, slab, &discard);
+		else if (tail || fl)
 			add_partial(n, slab);
-		}
 		/* else full: on no list until a free refiles it */
 	}
 	if (n)
 		spin_unlock(&n->list_lock);
-	while (discard) {
-		slab = discard;
-		discard = slab->next;
-		discard_slab(s, slab);
-	}
+	discard_slabs(s, discard);
 }
 
 /*
@@ -1017,7 +998,7 @@ static void *freeze_empty_slab(struct slab *slab)
 static void *get_partial_node(struct kmem_cache *s, struct kmem_cache_node *n,
 			      struct kmem_cache_cpu *c)
 {
-	struct slab *slab, *tmp, *discard;
+	struct slab *slab, *tmp, *discard = NULL;
 	void *object = NULL;
 	unsigned int available = 0, avail;
 
@@ -1039,8 +1020,8 @@ static void *get_partial_node(struct kmem_cache *s, struct kmem_cache_node *n,
 		if (!slub_cache(s)->cpu_partial || available > slub_cache(s)->cpu_partial / 2)
 			break;
 	}
-	/* kept slabs a steady run from partial slabs does not need decay here too */
-	discard = empty_decay(n);
+	/* a program that runs from partial slabs empties none: kept ones decay here too */
+	empty_decay(n, &discard);
 	if (!object && (slab = take_empty_slab(n))) {
 		object = freeze_empty_slab(slab);
 		set_cpu_slab(s, c, slab);
@@ -1696,7 +1677,7 @@ static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c, gfp_t g
 			uintptr_t addr = (uintptr_t)object + s->offset;
 			uintptr_t mask = freeptr_mask(s, addr), next = *(uintptr_t *)addr ^ mask;
 
-			if (unlikely(!(next - base < span && is_object_offset(s, next - base)) && next))
+			if (unlikely(!is_object_in(s, base, span, next) && next))
 				break;
 			*(uintptr_t *)addr = mask;	/* encodes NULL: the free mark */
 			objs[--top] = object;
@@ -2003,6 +1984,15 @@ static void flush_slot(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	flush_cpu_slab(s, c);
 }
 
+/* slot_catch_up - flush the slot if a shrink has asked every slot to (flush_gen). */
+static inline void slot_catch_up(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	if (unlikely(c->gen != READ_ONCE(slub_cache(s)->flush_gen))) {
+		flush_slot(s, c);
+		c->gen = READ_ONCE(slub_cache(s)->flush_gen);
+	}
+}
+
 static void *___slab_alloc_any(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	struct kmem_cache_cpu *c;
@@ -2010,10 +2000,7 @@ static void *___slab_alloc_any(struct kmem_cache *s, gfp_t gfp, int node)
 	if (unlikely(!cpu_attached()) && cpu_attach())
 		return alloc_single_nocpu(s, gfp, node);
 	c = cpu_slot(s);
-	if (unlikely(c->gen != READ_ONCE(slub_cache(s)->flush_gen))) {
-		flush_slot(s, c);
-		c->gen = READ_ONCE(slub_cache(s)->flush_gen);
-	}
+	slot_catch_up(s, c);
 	if (node == NUMA_NO_NODE && slub_cache(s)->sheaf_capacity) {
 		void *object;
 
@@ -2117,13 +2104,13 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *head,
 		return;
 	}
 	if (!new.inuse && n->nr_partial >= slub_cache(s)->min_partial) {
-		struct slab *discard;
+		struct slab *discard = NULL;
 
 		if (prior) {
 			remove_partial(n, slab);
 			stat(s, FREE_REMOVE_PARTIAL);
 		}
-		discard = keep_empty_slab(s, n, slab);
+		keep_empty_slab(s, n, slab, &discard);
 		spin_unlock(&n->list_lock);
 		discard_slabs(s, discard);
 		return;
@@ -2190,10 +2177,7 @@ noinline void slab_free_slow(struct kmem_cache *s, void *x, struct page *page)
 		struct kmem_cache_cpu *c = cpu_slot(s);
 		bool done;
 
-		if (unlikely(c->gen != READ_ONCE(slub_cache(s)->flush_gen))) {
-			flush_slot(s, c);	/* @x stays counted in use meanwhile */
-			c->gen = READ_ONCE(slub_cache(s)->flush_gen);
-		}
+		slot_catch_up(s, c);	/* @x stays counted in use meanwhile */
 		sheaf_begin(c);
 		done = sheaves_free(s, c, x);
 		sheaf_end(c);

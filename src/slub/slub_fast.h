@@ -83,6 +83,13 @@ static __always_inline bool is_object_offset(const struct kmem_cache *s, uintptr
 	return (uint64_t)off * s->divisor_magic < s->divisor_magic;
 }
 
+/* Whether @p is the start of an object of the slab whose objects span [@base, @base + @span). */
+static __always_inline bool is_object_in(const struct kmem_cache *s, uintptr_t base,
+					 size_t span, uintptr_t p)
+{
+	return p - base < span && is_object_offset(s, p - base);
+}
+
 /* The index of the object at @off bytes into a slab (reciprocal multiply). */
 static __always_inline uintptr_t obj_index(const struct kmem_cache *s, uintptr_t off)
 {
@@ -105,9 +112,7 @@ static inline struct kmem_cache_cpu *cpu_slot(const struct kmem_cache *s)
 static __always_inline bool freeptr_ok(const struct kmem_cache *s,
 				       const struct kmem_cache_cpu *c, uintptr_t fp)
 {
-	uintptr_t off = fp - c->base;
-
-	return likely(off < c->span && is_object_offset(s, off)) || !fp;
+	return likely(is_object_in(s, c->base, c->span, fp)) || !fp;
 }
 
 /*

@@ -153,17 +153,23 @@ static void overwritten_mark(void)
 	CHECK(uslab_error_count() > errs);
 }
 
+/* Allocate @n (at most 2000) objects of @s, then free them: the arrays fill. */
+static void alloc_then_free(struct kmem_cache *s, int n)
+{
+	void *v[2000];
+
+	for (int i = 0; i < n; i++)
+		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int i = 0; i < n; i++)
+		kmem_cache_free(s, v[i]);
+}
+
 static struct kmem_cache *exit_cache;
 
 static void *alloc_free_exit(void *arg)
 {
-	void *v[300];
-
 	(void)arg;
-	for (int i = 0; i < 300; i++)
-		v[i] = kmem_cache_alloc(exit_cache, GFP_KERNEL);
-	for (int i = 0; i < 300; i++)
-		kmem_cache_free(exit_cache, v[i]);
+	alloc_then_free(exit_cache, 300);
 	return NULL;
 }
 
@@ -190,21 +196,14 @@ static void thread_exit(void)
 static void trim(void)
 {
 	struct kmem_cache *s = kmem_cache_create("arr-trim", 80, 0, SLAB_NO_MERGE, NULL);
-	void *v[2000];
 
-	for (int i = 0; i < 2000; i++)
-		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
-	for (int i = 0; i < 2000; i++)
-		kmem_cache_free(s, v[i]);
+	alloc_then_free(s, 2000);
 	/* some stay in our arrays (and, on SLUB, the barn) */
 	CHECK(cache_active("arr-trim") > 0);
 	uslab_trim();
 	CHECK_EQ(cache_active("arr-trim"), 0);
 
-	for (int i = 0; i < 500; i++)
-		v[i] = kmem_cache_alloc(s, GFP_KERNEL);
-	for (int i = 0; i < 500; i++)
-		kmem_cache_free(s, v[i]);
+	alloc_then_free(s, 500);
 	kmem_cache_shrink(s);
 	CHECK_EQ(cache_active("arr-trim"), 0);
 	kmem_cache_destroy(s);
@@ -217,13 +216,8 @@ static struct kmem_cache *fork_cache;
 
 static void *hold_arrays(void *arg)
 {
-	void *v[200];
-
 	(void)arg;
-	for (int i = 0; i < 200; i++)
-		v[i] = kmem_cache_alloc(fork_cache, GFP_KERNEL);
-	for (int i = 0; i < 200; i++)
-		kmem_cache_free(fork_cache, v[i]);
+	alloc_then_free(fork_cache, 200);
 	pthread_mutex_lock(&fork_lock);
 	fork_stage = 1;
 	pthread_cond_broadcast(&fork_cond);
